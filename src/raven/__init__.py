@@ -1,0 +1,50 @@
+"""python-raven: log people in with Raven, the University of Cambridge
+web login service, over the Ucam-WebAuth protocol.
+
+This module talks to live Raven; ``raven.demoserver`` offers the same names
+for the hosted demo server.
+"""
+
+from .errors import (
+    AuthTypeError,
+    IssueTimeError,
+    MalformedResponseError,
+    ParamsMismatchError,
+    RavenError,
+    RequestError,
+    ResponseError,
+    SignatureError,
+    UnknownKeyError,
+    URLMismatchError,
+)
+from .keys import PUBKEY2
+from .protocol import (
+    ATYPE_PWD,
+    RAVEN_AUTH,
+    RAVEN_LOGOUT,
+    STATUS_AUTHENTICATION_DECLINED,
+    STATUS_BAD_REQUEST,
+    STATUS_CANCELLED,
+    STATUS_CODES,
+    STATUS_INTERACTION_REQUIRED,
+    STATUS_NOATYPES,
+    STATUS_SUCCESS,
+    STATUS_UNSUPPORTED_VERSION,
+    STATUS_WAA_NOT_AUTHORISED,
+    Status,
+)
+from .request import Request
+from .response import Response, validate_response
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ATYPE_PWD", "PUBKEY2", "RAVEN_AUTH", "RAVEN_LOGOUT",
+    "STATUS_AUTHENTICATION_DECLINED", "STATUS_BAD_REQUEST", "STATUS_CANCELLED",
+    "STATUS_CODES", "STATUS_INTERACTION_REQUIRED", "STATUS_NOATYPES",
+    "STATUS_SUCCESS", "STATUS_UNSUPPORTED_VERSION", "STATUS_WAA_NOT_AUTHORISED",
+    "AuthTypeError", "IssueTimeError", "MalformedResponseError",
+    "ParamsMismatchError", "RavenError", "Request", "RequestError", "Response",
+    "ResponseError", "SignatureError", "Status", "URLMismatchError",
+    "UnknownKeyError", "validate_response",
+]

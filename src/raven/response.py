@@ -1,0 +1,287 @@
+"""Parsing and verifying an authentication response (WLS → WAA)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import ClassVar
+
+from .errors import MalformedResponseError, SignatureError, UnknownKeyError
+from .keys import LIVE_KEYS, Keyring, SigningKey, verify
+from .protocol import (
+    KNOWN_ATYPES,
+    MAX_RESPONSE_LENGTH,
+    WHOLE_PATTERN,
+    Status,
+    check_characters,
+    atypes_acceptable,
+    check_atypes,
+    check_issue,
+    check_url,
+    decode_field,
+    decode_sig,
+    encode_response,
+    explain_bad_fields,
+    parse_issue,
+    parse_status,
+    split_list,
+)
+
+_PATTERN_BY_VER = {str(ver): pattern for ver, pattern in WHOLE_PATTERN.items()}
+(_VER, _STATUS, _MSG, _ISSUE, _ID, _URL, _PRINCIPAL, _PTAGS,
+ _AUTH, _SSO, _LIFE, _PARAMS, _KID) = range(13)
+
+
+class Response:
+    """A parsed **and verified** ``WLS-Response``.
+
+    Construction raises a :class:`raven.errors.ResponseError` (a ValueError)
+    if anything is malformed, a success is unsigned, the key is not trusted
+    or the signature is wrong. It does *not* know what URL, time or
+    authentication types your application expects: use
+    :func:`validate_response` (or the Flask glue) for those checks.
+    """
+
+    # The shape of every field is checked at construction; values that no
+    # rule needs are decoded when first read, which keeps parsing close to
+    # the cost of the RSA verification itself.
+    __slots__ = ("ver", "status", "issue", "kid", "sig", "_fields")
+
+    #: kid → public key of every key trusted: live Raven's only.
+    keys: ClassVar[Keyring] = LIVE_KEYS
+    #: Authentication types a response may name.
+    known_atypes: ClassVar[frozenset[str]] = KNOWN_ATYPES
+    #: ptags implied by a version 1 or 2 success (Raven gives those to
+    #: current staff and students only).
+    old_version_ptags: ClassVar[frozenset[str]] = frozenset({"current"})
+
+    def __init__(self, string: str | bytes, *, keys: Mapping[str, object] | None = None) -> None:
+        if isinstance(string, str):
+            text = string
+        elif isinstance(string, (bytes, bytearray)):
+            try:
+                text = string.decode("utf-8")
+            except UnicodeDecodeError:
+                raise MalformedResponseError("the response is not UTF-8 text") from None
+        else:
+            raise MalformedResponseError(
+                f"a response must be str or bytes, not {type(string).__name__}"
+            )
+        if len(text) > MAX_RESPONSE_LENGTH:
+            raise MalformedResponseError(
+                f"the response is {len(text)} characters long; "
+                f"more than {MAX_RESPONSE_LENGTH} is not a real one"
+            )
+        check_characters(text)
+        pattern = _PATTERN_BY_VER.get(text[:1])
+        match = pattern.match(text) if pattern else None
+        if match is None or "!" in (sig := text[match.end():]):
+            raise explain_bad_fields(text)
+        fields = match.groups()
+        if len(fields) == 12:  # versions 1 and 2 have no ptags field
+            fields = fields[:7] + (None,) + fields[7:]
+        self._fields = fields
+        self.ver = int(fields[_VER])
+        self.status = parse_status(fields[_STATUS])
+        self.kid = fields[_KID] or None
+        self.sig = sig or None
+        if sig or self.kid:
+            self._verify(text, keys if keys is not None else self.keys)
+        self.issue = parse_issue(fields[_ISSUE])
+        self._check_combination()
+
+    def _verify(self, text: str, keys: Mapping[str, object]) -> None:
+        if not self.sig or not self.kid:
+            raise MalformedResponseError(
+                "kid and sig must both be present or both be empty", field="kid"
+            )
+        key = keys.get(self.kid)
+        if key is None:
+            raise UnknownKeyError(
+                f"the response is signed with key {self.kid}, which this "
+                f"application does not trust (trusted: {', '.join(sorted(keys)) or 'none'})",
+                field="kid",
+            )
+        signed = text[: len(text) - len(self.kid) - len(self.sig) - 2]
+        try:
+            data = signed.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedResponseError("the response is not valid Unicode text") from None
+        if not verify(key, decode_sig(self.sig), data):  # type: ignore[arg-type]
+            raise SignatureError(
+                f"the signature does not verify with key {self.kid}: the response "
+                "was altered or forged",
+                field="sig",
+            )
+
+    def _check_combination(self) -> None:
+        """The rules of PROTOCOL.md §2 on which fields go with which status."""
+        _, _, _, _, id_, url, principal, ptags, auth, sso, life, _, _ = self._fields
+        if not id_ or not url:
+            raise self._bad("id" if not id_ else "url", "must not be empty")
+        known = self.known_atypes
+        if auth and auth not in known or sso and sso not in known and not split_list(sso) <= known:
+            raise self._bad("auth", f"or sso names an unknown authentication type "
+                                    f"(auth={auth!r}, sso={sso!r}; known: {sorted(known)})")
+        if self.status == 200:
+            if not principal:
+                raise self._bad("principal", "is required for a success")
+            if not (auth or sso):
+                raise self._bad("auth", "or sso is required for a success")
+            if not self.sig:
+                raise self._bad("sig", "is required: a success must be signed")
+            return
+        for field, value in (
+            ("principal", principal), ("ptags", ptags), ("auth", auth),
+            ("sso", sso), ("life", life),
+        ):
+            if value:
+                raise self._bad(field, "must be empty unless the status is 200")
+        if self.status == Status.UNSUPPORTED_VERSION and self.ver != 1:
+            raise self._bad("ver", "must be 1 for status 520")
+
+    def _bad(self, field: str, why: str) -> MalformedResponseError:
+        return MalformedResponseError(f"{field} {why} (status {self.status})", field=field)
+
+    @property
+    def msg(self) -> str | None:
+        return decode_field(self._fields[_MSG]) or None
+
+    @property
+    def id(self) -> str:
+        return decode_field(self._fields[_ID])
+
+    @property
+    def url(self) -> str:
+        return decode_field(self._fields[_URL])
+
+    @property
+    def principal(self) -> str | None:
+        return decode_field(self._fields[_PRINCIPAL]) or None
+
+    @property
+    def ptags(self) -> frozenset[str]:
+        raw = self._fields[_PTAGS]
+        if raw is None:  # version 1 or 2
+            return self.old_version_ptags if self.success else frozenset()
+        return split_list(decode_field(raw))
+
+    @property
+    def auth(self) -> str | None:
+        return self._fields[_AUTH] or None
+
+    @property
+    def sso(self) -> frozenset[str]:
+        return split_list(self._fields[_SSO])
+
+    @property
+    def life(self) -> int | None:
+        life = self._fields[_LIFE]
+        return int(life) if life else None
+
+    @property
+    def params(self) -> str:
+        return decode_field(self._fields[_PARAMS])
+
+    @property
+    def success(self) -> bool:
+        return self.status == 200
+
+    @property
+    def signed(self) -> bool:
+        return self.sig is not None
+
+    def check_iact_aauth(self, iact: bool | None, aauth: Iterable[str] | None) -> bool:
+        """True if how the user authenticated satisfies iact and aauth.
+
+        iact True: they typed a credential now, of a type in aauth.
+        iact False: they did not, and an earlier type is in aauth.
+        None: either. aauth None means every type we know.
+        """
+        return self.success and atypes_acceptable(
+            self.auth, self.sso, iact, aauth, self.known_atypes
+        )
+
+    def __repr__(self) -> str:
+        who = f" principal={self.principal!r}" if self.principal else ""
+        return (
+            f"<{type(self).__name__} ver={self.ver} status={self.status.value}"
+            f"{who} issue={self.issue:%Y-%m-%dT%H:%M:%SZ} url={self.url!r}>"
+        )
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC datetime the protocol's issue field parses to."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def validate_response(
+    response: Response | str | bytes,
+    url: str,
+    *,
+    iact: bool | None = None,
+    aauth: Iterable[str] | None = None,
+    max_age: float = 20,
+    clock_skew: float = 5,
+    now: datetime | None = None,
+    response_class: type[Response] = Response,
+) -> Response:
+    """Parse (if needed) and apply the checks only the application can make.
+
+    ``url`` is the URL this response should have come back to: the ``url``
+    you sent in the request. The issue time must lie within ``max_age``
+    seconds before ``now`` (plus ``clock_skew``), and no more than
+    ``clock_skew`` seconds after. For a success, how the user authenticated
+    must satisfy ``iact`` and ``aauth``. Returns the response; raises a
+    :class:`raven.errors.ResponseError` naming the failed check. A failure
+    status (such as a cancel) passes: look at ``response.success``.
+    """
+    if not isinstance(response, Response):
+        response = response_class(response)
+    check_issue(response.issue, now or utcnow(), max_age + clock_skew, clock_skew)
+    check_url(response.url, url, response.ver)
+    if response.success:
+        check_atypes(response.auth, response.sso, iact, aauth)
+    return response
+
+
+def mint_response(
+    signing_key: SigningKey | None,
+    *,
+    url: str,
+    status: int = 200,
+    principal: str | None = None,
+    ptags: Iterable[str] | None = None,
+    auth: str | None = None,
+    sso: Iterable[str] | None = None,
+    issue: datetime | None = None,
+    id: str | None = None,
+    life: int | None = None,
+    params: str | None = None,
+    msg: str | None = None,
+    ver: int = 3,
+) -> str:
+    """Build an encoded, signed response: for the local WLS and for tests.
+
+    With ``signing_key`` None the response is unsigned (a failure status
+    may be). Nothing is validated here, so tests can mint bad responses.
+    """
+    issue = issue or utcnow()
+    values = {
+        "ver": ver, "status": int(status), "msg": msg, "issue": issue,
+        "id": id or f"{issue:%Y%m%dT%H%M%S}-{_next_id()}", "url": url,
+        "principal": principal, "ptags": ptags, "auth": auth, "sso": sso,
+        "life": life, "params": params,
+    }
+    body = encode_response(values, ver)
+    if signing_key is None:
+        return body + "!!"
+    return f"{body}!{signing_key.kid}!{signing_key.sign(body.encode('utf-8'))}"
+
+
+_counter = iter(range(1, 1 << 62))
+
+
+def _next_id() -> str:
+    return f"{os.getpid()}-{next(_counter)}"

@@ -134,17 +134,26 @@ def encode_sig(raw: bytes) -> str:
     return binascii.b2a_base64(raw, newline=False).translate(_TO_UCAM).decode("ascii")
 
 
-def decode_sig(text: str) -> bytes:
-    """Decode the sig field, refusing anything but the protocol's variant.
+_UCAM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-."
+_SEXTET = {c: i for i, c in enumerate(_UCAM_ALPHABET)}
 
-    Strict decoding refuses stray characters and bad padding; the standard
-    alphabet's ``+ / =`` must be refused by hand, as the variant has none.
+
+def decode_sig(text: str) -> bytes:
+    """Decode the sig field, refusing anything but its one canonical spelling.
+
+    Strict decoding refuses stray characters and bad padding; by hand we
+    refuse the standard alphabet's ``+ / =`` (the variant has none) and
+    unused bits set before the padding, so no signature has two spellings.
     """
     try:
         if "+" in text or "/" in text or "=" in text:
             raise ValueError
-        return binascii.a2b_base64(text.encode("ascii").translate(_FROM_UCAM), strict_mode=True)
-    except (ValueError, binascii.Error):  # UnicodeEncodeError is a ValueError
+        raw = binascii.a2b_base64(text.encode("ascii").translate(_FROM_UCAM), strict_mode=True)
+        padding = len(text) - len(text.rstrip("_"))
+        if padding and _SEXTET[text[-padding - 1]] & (0b1111 if padding == 2 else 0b11):
+            raise ValueError
+        return raw
+    except (ValueError, KeyError, binascii.Error):  # UnicodeEncodeError is a ValueError
         raise MalformedResponseError(
             "sig is not base64 in the protocol's variant (A-Z a-z 0-9 - . _, "
             "correctly padded)",
@@ -267,7 +276,7 @@ def explain_bad_fields(text: str) -> MalformedResponseError:
             f"a version {ver_text} response has {len(names)} fields separated "
             f"by '!', this one has {len(values)}"
         )
-    for name, value in zip(names, values):
+    for name, value in zip(names, values, strict=True):
         if not _PATTERNS[name].fullmatch(value):
             return MalformedResponseError(
                 f"{name} {value[:40]!r} {_WHY[name]}", field=name

@@ -14,9 +14,9 @@ from .protocol import (
     MAX_RESPONSE_LENGTH,
     WHOLE_PATTERN,
     Status,
-    check_characters,
     atypes_acceptable,
     check_atypes,
+    check_characters,
     check_issue,
     check_url,
     decode_field,
@@ -99,8 +99,8 @@ class Response:
         key = keys.get(self.kid)
         if key is None:
             raise UnknownKeyError(
-                f"the response is signed with key {self.kid}, which this "
-                f"application does not trust (trusted: {', '.join(sorted(keys)) or 'none'})",
+                f"the response is signed with kid {self.kid}, a key this application "
+                f"does not trust (trusted kids: {', '.join(sorted(keys)) or 'none'})",
                 field="kid",
             )
         signed = text[: len(text) - len(self.kid) - len(self.sig) - 2]
@@ -270,7 +270,7 @@ def mint_response(
     issue = issue or utcnow()
     values = {
         "ver": ver, "status": int(status), "msg": msg, "issue": issue,
-        "id": id or f"{issue:%Y%m%dT%H%M%S}-{_next_id()}", "url": url,
+        "id": f"{issue:%Y%m%dT%H%M%S}-{_next_id()}" if id is None else id, "url": url,
         "principal": principal, "ptags": ptags, "auth": auth, "sso": sso,
         "life": life, "params": params,
     }

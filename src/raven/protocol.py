@@ -127,7 +127,8 @@ def parse_issue(text: str) -> datetime:
 # --- the protocol's base64 variant: + / = become - . _ ----------------------
 
 _TO_UCAM = bytes.maketrans(b"+/=", b"-._")
-_FROM_UCAM = bytes.maketrans(b"-._", b"+/=")
+# The standard alphabet's own + / = become "*", which strict decoding refuses.
+_FROM_UCAM = bytes.maketrans(b"-._+/=", b"+/=***")
 
 
 def encode_sig(raw: bytes) -> str:
@@ -141,13 +142,11 @@ _SEXTET = {c: i for i, c in enumerate(_UCAM_ALPHABET)}
 def decode_sig(text: str) -> bytes:
     """Decode the sig field, refusing anything but its one canonical spelling.
 
-    Strict decoding refuses stray characters and bad padding; by hand we
-    refuse the standard alphabet's ``+ / =`` (the variant has none) and
-    unused bits set before the padding, so no signature has two spellings.
+    Strict decoding refuses stray characters (the standard alphabet's
+    ``+ / =`` among them) and bad padding; by hand we refuse unused bits set
+    before the padding, so no signature has two spellings.
     """
     try:
-        if "+" in text or "/" in text or "=" in text:
-            raise ValueError
         raw = binascii.a2b_base64(text.encode("ascii").translate(_FROM_UCAM), strict_mode=True)
         padding = len(text) - len(text.rstrip("_"))
         if padding and _SEXTET[text[-padding - 1]] & (0b1111 if padding == 2 else 0b11):

@@ -73,47 +73,42 @@ class Response:
                 f"the response is {len(text)} characters long; "
                 f"more than {MAX_RESPONSE_LENGTH} is not a real one"
             )
-        check_characters(text)
         pattern = _PATTERN_BY_VER.get(text[:1])
         match = pattern.match(text) if pattern else None
         if match is None or "!" in (sig := text[match.end():]):
+            check_characters(text)
             raise explain_bad_fields(text)
         fields = match.groups()
+        signed = text[: match.end() - len(fields[-1]) - 2]  # all before "!kid!sig"
+        check_characters(signed)  # the sig's characters are decode_sig's to check
         if len(fields) == 12:  # versions 1 and 2 have no ptags field
             fields = fields[:7] + (None,) + fields[7:]
         self._fields = fields
         self.ver = int(fields[_VER])
         self.status = parse_status(fields[_STATUS])
-        self.kid = fields[_KID] or None
+        self.kid = kid = fields[_KID] or None
         self.sig = sig or None
-        if sig or self.kid:
-            self._verify(text, keys if keys is not None else self.keys)
+        if sig or kid:
+            if not sig or not kid:
+                raise MalformedResponseError(
+                    "kid and sig must both be present or both be empty", field="kid"
+                )
+            keys = self.keys if keys is None else keys
+            key = keys.get(kid)
+            if key is None:
+                raise UnknownKeyError(
+                    f"the response is signed with kid {kid}, a key this application "
+                    f"does not trust (trusted kids: {', '.join(sorted(keys)) or 'none'})",
+                    field="kid",
+                )
+            if not verify(key, decode_sig(sig), signed.encode("utf-8")):
+                raise SignatureError(
+                    f"the signature does not verify with key {kid}: the response "
+                    "was altered or forged",
+                    field="sig",
+                )
         self.issue = parse_issue(fields[_ISSUE])
         self._check_combination()
-
-    def _verify(self, text: str, keys: Mapping[str, object]) -> None:
-        if not self.sig or not self.kid:
-            raise MalformedResponseError(
-                "kid and sig must both be present or both be empty", field="kid"
-            )
-        key = keys.get(self.kid)
-        if key is None:
-            raise UnknownKeyError(
-                f"the response is signed with kid {self.kid}, a key this application "
-                f"does not trust (trusted kids: {', '.join(sorted(keys)) or 'none'})",
-                field="kid",
-            )
-        signed = text[: len(text) - len(self.kid) - len(self.sig) - 2]
-        try:
-            data = signed.encode("utf-8")
-        except UnicodeEncodeError:
-            raise MalformedResponseError("the response is not valid Unicode text") from None
-        if not verify(key, decode_sig(self.sig), data):  # type: ignore[arg-type]
-            raise SignatureError(
-                f"the signature does not verify with key {self.kid}: the response "
-                "was altered or forged",
-                field="sig",
-            )
 
     def _check_combination(self) -> None:
         """The rules of PROTOCOL.md §2 on which fields go with which status."""

@@ -1,0 +1,469 @@
+"""The local test WLS: a Flask application that answers like Raven's demo server.
+
+Every rule of the protocol it needs comes from the core: requests are
+checked by building a :class:`raven.Request` from what arrived, responses
+are made by :func:`raven.response.mint_response`. What lives here is only
+what a WLS decides: who is logged in, what to ask, what to answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, NoReturn
+from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.urls import iri_to_uri
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
+
+from ..errors import MalformedResponseError, RequestError
+from ..keys import SigningKey, keyring
+from ..protocol import (
+    ATYPE_PWD,
+    MAX_RESPONSE_LENGTH,
+    STATUS_CODES,
+    VERSIONS,
+    Status,
+    check_characters,
+    strip_query,
+)
+from ..request import Request
+from ..response import mint_response
+from .users import CURRENT, TEST_CURRENT_COUNT, TEST_PASSWORD, TEST_USER_COUNT, User, Users
+
+__all__ = [
+    "AUTHENTICATE_PATH", "COOKIE_NAME", "DEFAULT_SESSION_LIFETIME", "LOGOUT_PATH",
+    "create_app", "read_request", "response_location",
+]
+
+#: The paths of the real server, so only the host part of a URL changes.
+AUTHENTICATE_PATH = "/auth/authenticate.html"
+LOGOUT_PATH = "/auth/logout.html"
+
+#: Not Flask's default ``session``: the application under test usually runs
+#: on 127.0.0.1 too, and browsers do not separate cookies by port.
+COOKIE_NAME = "raven_wls_session"
+DEFAULT_SESSION_LIFETIME = 7200
+
+#: Every parameter a request may carry (PROTOCOL.md §1); ``skew`` is
+#: deprecated but still allowed, and ignored like ``date``.
+REQUEST_PARAMS = frozenset(
+    {"ver", "url", "desc", "aauth", "iact", "msg", "params", "date", "skew", "fail"}
+)
+#: The login form's own fields, set apart from the request it carries.
+FORM_FIELDS = frozenset({"userid", "pwd", "cancel"})
+
+_VERSION_TEXT = {str(v): v for v in VERSIONS}
+_YES_NO = {"yes": True, "no": False, "": None}
+# How a failure looks when fail=yes makes us show it instead of sending it.
+_PAGE_CODE = {
+    Status.CANCELLED: 403, Status.INTERACTION_REQUIRED: 403,
+    Status.WAA_NOT_AUTHORISED: 403, Status.AUTHENTICATION_DECLINED: 403,
+}
+_EXTENSION = "raven_wls"
+
+
+# --- outcomes other than a success, raised and turned into answers ------------
+
+class NowhereToSend(Exception):
+    """The request has no usable return URL, so only a page can answer."""
+
+
+class Refusal(Exception):
+    """A non-200 answer to a request whose return URL is usable."""
+
+    def __init__(
+        self, status: Status, msg: str, *, url: str, ver: int, fail: bool,
+        params: str | None,
+    ) -> None:
+        super().__init__(msg)
+        self.status, self.msg, self.url = status, msg, url
+        self.ver, self.fail, self.params = ver, fail, params
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A request that passed every check, and its parameters as received."""
+
+    request: Request
+    received: tuple[tuple[str, str], ...]
+
+    def refuse(self, status: Status, msg: str, *, ver: int | None = None) -> NoReturn:
+        raise Refusal(
+            status, msg, url=self.request.url, ver=ver or self.request.ver,
+            fail=self.request.fail, params=self.request.params,
+        )
+
+
+@dataclass(frozen=True)
+class WLSSession:
+    """Who is logged in to the WLS itself, and until when (epoch seconds)."""
+
+    user: User
+    expires: float
+
+    def life(self, now: float) -> int:
+        return max(0, int(self.expires - now))
+
+
+@dataclass(frozen=True)
+class _Settings:
+    users: Users
+    signing_key: SigningKey
+    lifetime: int
+    clock: Callable[[], float]
+
+
+# --- reading a request ---------------------------------------------------------
+
+def read_request(args: MultiDict[str, str]) -> Asked:
+    """Check a request as PROTOCOL.md §1 says, with :class:`raven.Request`.
+
+    Raises :class:`NowhereToSend` when there is no usable ``url`` and
+    :class:`Refusal` (520, 530 or 510) for anything else that is wrong.
+    """
+    lists = dict(args.lists())
+    urls = lists.get("url", [])
+    if len(urls) != 1:
+        raise NowhereToSend(
+            "the request has no url parameter" if not urls
+            else "the request has more than one url parameter"
+        )
+    url = urls[0]
+    try:
+        Request(url)
+    except RequestError as exc:
+        raise NowhereToSend(str(exc)) from None
+
+    vers = lists.get("ver", [])
+    params = lists.get("params", [None])
+    fail = "yes" in lists.get("fail", [])
+
+    def refuse(status: Status, msg: str, ver: int) -> NoReturn:
+        raise Refusal(status, msg, url=url, ver=ver, fail=fail,
+                      params=params[0] if len(params) == 1 else None)
+
+    # Answer in the version asked for when that is clear, else in version 1.
+    answer_ver = _VERSION_TEXT.get(vers[0], 1) if len(vers) == 1 else 1
+    repeated = sorted(name for name, values in lists.items() if len(values) > 1)
+    if repeated:
+        refuse(Status.BAD_REQUEST, f"parameter {_shorten(repeated[0])} is repeated", answer_ver)
+    unknown = sorted(set(lists) - REQUEST_PARAMS)
+    if unknown:
+        refuse(Status.BAD_REQUEST, f"unknown parameter {_shorten(unknown[0])}", answer_ver)
+    if not vers:
+        refuse(Status.BAD_REQUEST, "the ver parameter is required", 1)
+    if not vers[0].isascii() or not vers[0].isdigit():
+        refuse(Status.BAD_REQUEST, f"ver {_shorten(vers[0])} is not a number", 1)
+    single = {name: values[0] for name, values in lists.items()}
+    flags = {}
+    for name in ("iact", "fail"):
+        value = single.get(name, "")
+        if value not in _YES_NO:
+            refuse(Status.BAD_REQUEST, f"{name} must be yes or no", answer_ver)
+        flags[name] = _YES_NO[value]
+    try:
+        asked = Request(
+            url,
+            desc=single.get("desc"),
+            aauth=single.get("aauth") or None,  # empty: the WLS's default
+            iact=flags["iact"],
+            msg=single.get("msg"),
+            params=single.get("params"),
+            fail=flags["fail"],
+            encode_strings=False,
+            ver=int(vers[0]),
+        )
+    except RequestError as exc:
+        if exc.field == "ver":  # a number, but not a version we speak
+            refuse(Status.UNSUPPORTED_VERSION, f"version {vers[0]} is not supported", 1)
+        refuse(Status.BAD_REQUEST, str(exc), answer_ver)
+    if asked.aauth is not None and ATYPE_PWD not in asked.aauth:
+        refuse(
+            Status.NOATYPES,
+            f"this WLS only offers {ATYPE_PWD}, the request accepts "
+            f"{','.join(sorted(asked.aauth))}",
+            asked.ver,
+        )
+    return Asked(asked, tuple(single.items()))
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+# --- making an answer ------------------------------------------------------------
+
+def response_location(url: str, ver: int, response: str) -> str:
+    """Where to send the browser: ``url`` plus ``WLS-Response`` (PROTOCOL.md §2).
+
+    Version 1 drops the query part of ``url`` first. A fragment stays at
+    the end, where a browser expects it.
+    """
+    if ver == 1:
+        url = strip_query(url)
+    base, hash_, fragment = url.partition("#")
+    if "?" not in base:
+        base += "?"
+    elif not base.endswith(("?", "&")):
+        base += "&"
+    location = f"{base}WLS-Response={quote(response, safe='!')}{hash_}{fragment}"
+    return location if location.isascii() else iri_to_uri(location)
+
+
+def _answer(status: Status, url: str, ver: int, **fields: Any) -> WerkzeugResponse:
+    """Sign a response and redirect (303) the browser back with it."""
+    settings = _settings()
+    moment = datetime.fromtimestamp(_now(), timezone.utc)
+    response = mint_response(
+        settings.signing_key, url=url, status=status, ver=ver, issue=moment, **fields
+    )
+    try:  # the core's parser would refuse what it cannot read; so do we
+        check_characters(response)
+        if len(response) > MAX_RESPONSE_LENGTH:
+            raise MalformedResponseError("the request is too long to be answered")
+    except MalformedResponseError as exc:
+        raise NowhereToSend(f"no valid response can be made for this request: {exc}") from None
+    return redirect(response_location(url, ver, response), 303)
+
+
+def _refusal_answer(exc: Refusal) -> WerkzeugResponse | tuple[str, int]:
+    if exc.fail:  # fail=yes: the application asked us not to send failures back
+        return _page(
+            "error.html", _PAGE_CODE.get(exc.status, 400),
+            status=exc.status, status_text=STATUS_CODES[exc.status], reason=exc.msg,
+            host=_host(exc.url), failed_here=True,
+        )
+    return _answer(exc.status, exc.url, exc.ver, msg=exc.msg, params=exc.params)
+
+
+def _success(asked: Asked, wls_session: WLSSession, *, interacted: bool) -> WerkzeugResponse:
+    req, user = asked.request, wls_session.user
+    if req.ver < 3 and CURRENT not in user.ptags:
+        # A WAA reads an old-version success as "current" (PROTOCOL.md §2).
+        asked.refuse(
+            Status.AUTHENTICATION_DECLINED,
+            f"{user.name} is not {CURRENT}; a version {req.ver} request can only "
+            f"succeed for {CURRENT} people",
+        )
+    return _answer(
+        Status.SUCCESS, req.url, req.ver,
+        principal=user.name, ptags=user.ptags,
+        auth=ATYPE_PWD if interacted else None,
+        sso=None if interacted else {ATYPE_PWD},
+        life=wls_session.life(_now()),
+        params=req.params,
+    )
+
+
+# --- the WLS's own single-sign-on session ----------------------------------------
+
+def current_session() -> WLSSession | None:
+    data = session.get("wls")
+    if not isinstance(data, dict):
+        return None
+    name, expires = data.get("user"), data.get("expires")
+    if not isinstance(name, str) or not isinstance(expires, (int, float)):
+        return None
+    settings = _settings()
+    user = settings.users.get(name)
+    if user is None or expires <= _now():
+        return None
+    return WLSSession(user, expires)
+
+
+def start_session(user: User) -> WLSSession:
+    expires = _now() + _settings().lifetime
+    session["wls"] = {"user": user.name, "expires": expires}
+    session.permanent = True
+    return WLSSession(user, expires)
+
+
+# --- pages -------------------------------------------------------------------------
+
+def _raven_escape(text: str | None) -> Markup | None:
+    """Show desc or msg as Raven does: ``<`` and ``>`` escaped, entities kept.
+
+    The request check has already limited the text to printable ASCII; with
+    no ``<`` left it cannot open a tag, while ``&amp;`` or ``&#233;`` still
+    render as intended.
+    """
+    if text is None:
+        return None
+    return Markup(text.replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.rpartition("@")[2]
+
+
+def _page(template: str, code: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(template, **context), code
+
+
+def _login_form(asked: Asked, wls_session: WLSSession | None, error: str | None = None):
+    req = asked.request
+    return _page(
+        "login.html", 200,
+        host=_host(req.url), url=req.url, insecure=req.url.startswith("http:"),
+        desc=_raven_escape(req.desc), msg=_raven_escape(req.msg),
+        hidden=asked.received, error=error,
+        reauth=wls_session.user.name if wls_session and req.iact else None,
+    )
+
+
+# --- the application -------------------------------------------------------------
+
+def _settings() -> _Settings:
+    return current_app.extensions[_EXTENSION]
+
+
+def _now() -> float:
+    """One reading of the clock per request, so issue, session and life agree."""
+    if "raven_wls_now" not in g:
+        g.raven_wls_now = _settings().clock()
+    return g.raven_wls_now
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Make the test WLS as a Flask application.
+
+    ``config`` may set, besides any Flask setting:
+
+    - ``RAVEN_WLS_USERS``: extra users, as :class:`raven.wls.User` objects,
+      dicts with ``name``, ``password`` and ``ptags``, or
+      ``(name, password[, ptags])`` tuples; they win over a built-in user
+      of the same name;
+    - ``RAVEN_WLS_SESSION_LIFETIME``: seconds a WLS login lasts (7200);
+    - ``RAVEN_WLS_SIGNING_KEY``: a :class:`raven.keys.SigningKey` (the
+      published demo key, kid 901, by default; live keys are refused);
+    - ``RAVEN_WLS_CLOCK``: a function giving the time as epoch seconds,
+      so that tests can move time on;
+    - ``SECRET_KEY``: signs the WLS's session cookie (random by default,
+      so a restart logs everybody out);
+    - ``SESSION_COOKIE_NAME``: ``raven_wls_session`` by default.
+    """
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),
+        SESSION_COOKIE_NAME=COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        RAVEN_WLS_USERS=(),
+        RAVEN_WLS_SESSION_LIFETIME=DEFAULT_SESSION_LIFETIME,
+        RAVEN_WLS_SIGNING_KEY=None,
+        RAVEN_WLS_CLOCK=time.time,
+    )
+    app.config.update(config or {})
+    lifetime = app.config["RAVEN_WLS_SESSION_LIFETIME"]
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
+        raise ValueError("RAVEN_WLS_SESSION_LIFETIME must be a whole number of seconds >= 1")
+    key = app.config["RAVEN_WLS_SIGNING_KEY"]
+    if key is None:
+        key = SigningKey.demo()
+    elif not isinstance(key, SigningKey):
+        raise TypeError("RAVEN_WLS_SIGNING_KEY must be a raven.keys.SigningKey")
+    keyring({key.kid: key.public_key})  # the core's rule for a kid; raises ValueError
+    if not callable(app.config["RAVEN_WLS_CLOCK"]):
+        raise TypeError("RAVEN_WLS_CLOCK must be a function returning epoch seconds")
+    app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    app.extensions[_EXTENSION] = _Settings(
+        users=Users(app.config["RAVEN_WLS_USERS"]),
+        signing_key=key,
+        lifetime=lifetime,
+        clock=app.config["RAVEN_WLS_CLOCK"],
+    )
+    _add_views(app)
+    return app
+
+
+def _add_views(app: Flask) -> None:
+    @app.context_processor
+    def facts() -> dict[str, Any]:
+        settings = _settings()
+        return {
+            "test_count": TEST_USER_COUNT, "current_count": TEST_CURRENT_COUNT,
+            "test_password": TEST_PASSWORD, "kid": settings.signing_key.kid,
+        }
+
+    @app.get(AUTHENTICATE_PATH, endpoint="authenticate")
+    def authenticate():
+        asked = read_request(request.args)
+        wls_session = current_session()
+        if asked.request.iact is False:
+            if wls_session is None:
+                asked.refuse(Status.INTERACTION_REQUIRED,
+                             "the user is not logged in to the WLS and would have to be")
+            return _success(asked, wls_session, interacted=False)
+        if asked.request.iact or wls_session is None:
+            return _login_form(asked, wls_session)
+        return _success(asked, wls_session, interacted=False)
+
+    @app.post(AUTHENTICATE_PATH)
+    def submit():
+        form = request.form
+        asked = read_request(MultiDict(
+            [(k, v) for k, v in form.items(multi=True) if k not in FORM_FIELDS]
+        ))
+        if "cancel" in form:  # answered in version 1, whatever was asked, as Raven does
+            asked.refuse(Status.CANCELLED, "the user cancelled", ver=1)
+        if asked.request.iact is False:
+            asked.refuse(Status.INTERACTION_REQUIRED, "iact=no, yet a password was typed")
+        user = _settings().users.check_password(form.get("userid", ""), form.get("pwd", ""))
+        if user is None:
+            return _login_form(asked, current_session(), "Unknown user or wrong password.")
+        return _success(asked, start_session(user), interacted=True)
+
+    @app.get(LOGOUT_PATH)
+    def logout():
+        was = current_session()
+        session.pop("wls", None)
+        return _page("logout.html", user=was.user.name if was else None)
+
+    @app.get("/")
+    def index():
+        wls_session = current_session()
+        now = _now()
+        return _page(
+            "index.html",
+            base_url=request.host_url.rstrip("/"),
+            user=wls_session.user.name if wls_session else None,
+            life=wls_session.life(now) if wls_session else None,
+            extra=sorted(_settings().users.extra.values(), key=lambda u: u.name),
+            authenticate=url_for("authenticate"), logout=url_for("logout"),
+        )
+
+    @app.errorhandler(NowhereToSend)
+    def nowhere(exc: NowhereToSend):
+        return _page("error.html", 400, status=None, status_text="Bad request",
+                     reason=str(exc), host=None, failed_here=False)
+
+    @app.errorhandler(Refusal)
+    def refused(exc: Refusal):
+        return _refusal_answer(exc)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        page = _page("error.html", exc.code or 500, status=None,
+                     status_text=f"{exc.code} {exc.name}", reason=exc.description,
+                     host=None, failed_here=False)
+        allow = getattr(exc, "valid_methods", None)
+        return (*page, {"Allow": ", ".join(allow)}) if allow else page
+
+    @app.after_request
+    def headers(resp: WerkzeugResponse) -> WerkzeugResponse:
+        resp.headers["Cache-Control"] = "no-store"
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        )
+        return resp

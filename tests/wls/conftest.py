@@ -1,0 +1,159 @@
+"""Fixtures that run the test WLS as a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+import raven
+import raven.demoserver
+from raven.protocol import strip_query
+from raven.wls import AUTHENTICATE_PATH, create_app
+from raven.wls.server import LiveServer
+
+#: Where responses are sent back to. Nothing listens there: redirects are
+#: inspected, never followed.
+RETURN_URL = "http://127.0.0.1:9/app/page?next=%2Fhome&x=1"
+
+
+class Clock:
+    """A clock the tests move by hand; starts at the real time."""
+
+    def __init__(self) -> None:
+        self.t = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.t
+
+    def utc(self) -> datetime:
+        return datetime.fromtimestamp(self.t, timezone.utc).replace(tzinfo=None)
+
+
+class Form(HTMLParser):
+    """The login form's inputs and buttons, as a browser would see them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.inputs: dict[str, dict[str, str | None]] = {}
+        self.buttons: dict[str | None, dict[str, str | None]] = {}
+        self.action: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.action = a.get("action")
+        elif tag == "input":
+            self.inputs[a["name"]] = a
+        elif tag == "button":
+            self.buttons[a.get("name")] = a
+
+    def hidden(self) -> dict[str, str]:
+        return {
+            name: a["value"] or "" for name, a in self.inputs.items() if a.get("type") == "hidden"
+        }
+
+
+class Client:
+    """A browser-like HTTP client for one WLS: keeps cookies, never follows redirects."""
+
+    def __init__(self, base_url: str, clock: Clock | None = None) -> None:
+        self.base = base_url
+        self.clock = clock
+        self.http = requests.Session()
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.http.get(self.base + path, allow_redirects=False, timeout=10, **kwargs)
+
+    def ask(self, query=None, /, **kw: str) -> requests.Response:
+        """GET the authentication page: ``query`` as a dict, pairs or a string,
+        or else the default request updated with ``kw``."""
+        if query is None:
+            query = {"ver": "3", "url": RETURN_URL, **kw}
+        if not isinstance(query, str):
+            query = urlencode(query)
+        return self.get(f"{AUTHENTICATE_PATH}?{query}")
+
+    def post(self, fields) -> requests.Response:
+        return self.http.post(
+            self.base + AUTHENTICATE_PATH, data=fields, allow_redirects=False, timeout=10
+        )
+
+    def form(self, page: requests.Response) -> Form:
+        return Form(page.text)
+
+    def fill_in(self, page: requests.Response, userid="test0001", pwd="test", cancel=False):
+        """Submit the login form on ``page`` as a browser would."""
+        assert page.status_code == 200, page.text
+        form = Form(page.text)
+        assert form.action == AUTHENTICATE_PATH
+        fields = form.hidden()
+        if cancel:
+            fields["cancel"] = form.buttons["cancel"]["value"]
+        else:
+            fields.update(userid=userid, pwd=pwd)
+        return self.post(fields)
+
+    def login(self, userid="test0001", pwd="test", **kw: str) -> requests.Response:
+        return self.fill_in(self.ask(**kw), userid, pwd)
+
+    def response(
+        self, r: requests.Response, url: str = RETURN_URL, *, ver: int | None = None, **checks
+    ) -> raven.demoserver.Response:
+        """The verified WLS-Response a redirect carries, after every check we can make."""
+        assert r.status_code == 303, (r.status_code, r.text[:500])
+        location = r.headers["Location"]
+        string = parse_qs(urlsplit(location).query)["WLS-Response"][0]
+        resp = raven.demoserver.Response(string)
+        if ver is not None:
+            assert resp.ver == ver
+        base = strip_query(url) if resp.ver == 1 else url
+        joiner = "&" if "?" in base else "?"
+        assert location.startswith(f"{base}{joiner}WLS-Response="), location
+        now = self.clock.utc() if self.clock else None
+        return raven.validate_response(
+            string, url, response_class=raven.demoserver.Response, now=now, **checks
+        )
+
+
+@pytest.fixture(scope="module")
+def wls_url():
+    """One test WLS, with the default configuration, for a module's tests."""
+    with LiveServer(create_app()) as server:
+        yield server.url
+
+
+@pytest.fixture
+def client(wls_url):
+    c = Client(wls_url)
+    yield c
+    c.http.close()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def start_wls():
+    """Start a test WLS with its own configuration; returns a Client for it."""
+    running: list[tuple[LiveServer, Client]] = []
+
+    def start(clock: Clock | None = None, **config) -> Client:
+        if clock is not None:
+            config["RAVEN_WLS_CLOCK"] = clock
+        server = LiveServer(create_app(config)).start()
+        c = Client(server.url, clock)
+        running.append((server, c))
+        return c
+
+    yield start
+    for server, c in running:
+        c.http.close()
+        server.stop()

@@ -1,0 +1,403 @@
+"""The test WLS over real HTTP: every status, SSO, iact, versions, fail=yes."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+import raven
+import raven.demoserver
+from raven.errors import UnknownKeyError
+from raven.keys import SigningKey
+from raven.protocol import strip_query
+from raven.wls import COOKIE_NAME, LOGOUT_PATH
+
+RETURN_URL = "http://127.0.0.1:9/app/page?next=%2Fhome&x=1"
+TESTING_ONLY = "for development and testing only"
+
+
+def fields_of(r) -> list[str]:
+    """The raw fields of the response a redirect carries."""
+    string = parse_qs(urlsplit(r.headers["Location"]).query)["WLS-Response"][0]
+    return string.split("!")
+
+
+# --- pages -------------------------------------------------------------------
+
+
+def test_index_explains_the_test_users(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert TESTING_ONLY in r.text
+    for text in ("test0001", "test0400", "test0401", "test0500", "current", "RAVEN_WLS"):
+        assert text in r.text
+    # Plain HTML, nothing fetched from elsewhere.
+    assert not re.search(r"<script|<link|<img|src=|@import", r.text)
+
+
+def test_login_page_shows_who_asks_and_a_form(client):
+    r = client.ask(desc="The Library", msg="to renew books", params="abc")
+    assert r.status_code == 200
+    assert TESTING_ONLY in r.text
+    assert "<strong>127.0.0.1:9</strong>" in r.text
+    assert "The Library" in r.text and "to renew books" in r.text
+
+
+def test_form_fields_carry_the_request(client):
+    r = client.ask(desc="d", params="p!%q", iact="yes", aauth="pwd")
+    form = client.form(r)
+    assert form.action == "/auth/authenticate.html"
+    assert form.inputs["userid"]["type"] == "text"
+    assert form.inputs["pwd"]["type"] == "password"
+    assert form.buttons["cancel"]["type"] == "submit"
+    assert form.hidden() == {
+        "ver": "3", "url": RETURN_URL, "desc": "d", "params": "p!%q",
+        "iact": "yes", "aauth": "pwd",
+    }
+
+
+def test_desc_and_msg_escape_markup_but_keep_entities(client):
+    desc = "Fish &amp; Chips <script>alert(1)</script> caf&#233;"
+    msg = '<img src=x onerror="alert(2)"> &lt;ok&gt;'
+    r = client.ask(desc=desc, msg=msg)
+    assert r.status_code == 200
+    assert "Fish &amp; Chips &lt;script&gt;alert(1)&lt;/script&gt; caf&#233;" in r.text
+    assert "&lt;img src=x onerror=\"alert(2)\"&gt; &lt;ok&gt;" in r.text
+    assert "<script" not in r.text and "<img" not in r.text
+    # The hidden copy survives a round trip unchanged.
+    assert client.form(r).hidden()["desc"] == desc
+
+
+def test_every_page_says_testing_only_and_sets_strict_headers(client):
+    for r in (client.get("/"), client.ask(), client.get(LOGOUT_PATH),
+              client.get("/nowhere"), client.ask({"ver": "3"})):
+        assert TESTING_ONLY in r.text, r.url
+        assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+        assert r.headers["Cache-Control"] == "no-store"
+
+
+# --- logging in ----------------------------------------------------------------
+
+
+def test_good_password_answers_200_with_auth_pwd(start_wls, clock):
+    c = start_wls(clock)
+    r = c.login("test0001", "test", params="state-42")
+    resp = c.response(r, iact=True, aauth={"pwd"})
+    assert resp.status == raven.STATUS_SUCCESS
+    assert resp.principal == "test0001"
+    assert resp.ptags == {"current"}
+    assert resp.auth == "pwd" and resp.sso == frozenset()
+    assert resp.life == 7200
+    assert resp.params == "state-42"
+    assert resp.kid == "901" and resp.signed
+    assert resp.issue == clock.utc()
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE_NAME}=") and "HttpOnly" in cookie
+
+
+def test_users_beyond_0400_have_no_ptags(client):
+    resp = client.response(client.login("test0401"))
+    assert resp.principal == "test0401" and resp.ptags == frozenset()
+    resp = client.response(client.login("test0500", iact="yes"))
+    assert resp.principal == "test0500"
+
+
+@pytest.mark.parametrize(
+    "userid, pwd", [("test0001", "wrong"), ("test0501", "test"), ("test0000", "test"),
+                    ("nobody", "test"), ("", "")],
+)
+def test_wrong_password_shows_the_form_again(client, userid, pwd):
+    r = client.login(userid, pwd, params="keep")
+    assert r.status_code == 200
+    assert "wrong password" in r.text
+    assert COOKIE_NAME not in r.headers.get("Set-Cookie", "")
+    # The request is still there, and a second try works.
+    resp = client.response(client.fill_in(r, "test0002", "test"))
+    assert resp.principal == "test0002" and resp.params == "keep"
+
+
+def test_responses_have_unique_ids(client):
+    seen = set()
+    for _ in range(5):
+        resp = client.response(client.login(iact="yes"))
+        seen.add((resp.issue, resp.id))
+    assert len(seen) == 5
+
+
+# --- the WLS's own session -------------------------------------------------------
+
+
+def test_session_gives_single_sign_on(start_wls, clock):
+    c = start_wls(clock)
+    c.response(c.login("test0003"))
+    clock.t += 100
+    r = c.ask(params="again")
+    resp = c.response(r, iact=False)
+    assert resp.principal == "test0003"
+    assert resp.auth is None and resp.sso == {"pwd"}
+    assert resp.life == 7100
+    assert resp.params == "again"
+
+
+def test_session_ends_after_its_lifetime(start_wls, clock):
+    c = start_wls(clock, RAVEN_WLS_SESSION_LIFETIME=600)
+    assert c.response(c.login()).life == 600
+    clock.t += 599
+    assert c.response(c.ask()).life == 1
+    clock.t += 1
+    assert c.ask().status_code == 200  # the form again: nobody is logged in
+    assert c.response(c.ask(iact="no")).status == 540
+
+
+def test_iact_yes_always_asks_for_the_password(client):
+    client.response(client.login("test0004"))
+    r = client.ask(iact="yes")
+    assert r.status_code == 200
+    assert "type your password again" in r.text and "test0004" in r.text
+    resp = client.response(client.fill_in(r, "test0004", "test"), iact=True)
+    assert resp.auth == "pwd" and resp.principal == "test0004"
+
+
+def test_iact_no_without_a_session_answers_540(client):
+    resp = client.response(client.ask(iact="no", params="p"))
+    assert resp.status == raven.STATUS_INTERACTION_REQUIRED
+    assert resp.ver == 3 and resp.principal is None and resp.params == "p"
+
+
+def test_iact_no_with_a_session_succeeds_silently(client):
+    client.response(client.login("test0005"))
+    resp = client.response(client.ask(iact="no"), iact=False)
+    assert resp.principal == "test0005" and resp.sso == {"pwd"}
+
+
+def test_iact_no_refuses_a_typed_password(client):
+    fields = {"ver": "3", "url": RETURN_URL, "iact": "no", "userid": "test0001", "pwd": "test"}
+    assert client.response(client.post(fields)).status == 540
+
+
+def test_logout_ends_the_session(client):
+    client.response(client.login("test0006"))
+    r = client.get(LOGOUT_PATH)
+    assert r.status_code == 200 and "test0006" in r.text
+    assert client.ask().status_code == 200  # asks again
+    assert client.response(client.ask(iact="no")).status == 540
+    assert "not logged in" in client.get(LOGOUT_PATH).text
+
+
+def test_a_new_login_replaces_the_session(client):
+    client.response(client.login("test0007"))
+    client.response(client.login("test0008", iact="yes"))
+    assert client.response(client.ask()).principal == "test0008"
+
+
+def test_session_cookie_is_its_own(start_wls, client):
+    # The application's cookie (same host, other port) is neither read nor changed.
+    client.http.cookies.set("session", "the-apps-own")
+    client.response(client.login())
+    assert client.http.cookies.get("session") == "the-apps-own"
+    assert client.http.cookies.get(COOKIE_NAME)
+    # Another WLS does not accept this one's cookie: it has its own secret.
+    other = start_wls()
+    other.http.cookies.set(COOKIE_NAME, client.http.cookies.get(COOKIE_NAME))
+    assert other.ask().status_code == 200
+
+
+# --- versions ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ver, nfields", [(1, 13), (2, 13), (3, 14)])
+def test_answers_in_the_version_asked(client, ver, nfields):
+    r = client.login(ver=str(ver))
+    resp = client.response(r, ver=ver)
+    assert resp.success and resp.principal == "test0001"
+    assert len(fields_of(r)) == nfields
+    location = r.headers["Location"]
+    if ver == 1:  # the query part of url is dropped
+        assert location.startswith(strip_query(RETURN_URL) + "?WLS-Response=")
+    else:
+        assert location.startswith(RETURN_URL + "&WLS-Response=")
+    assert resp.url == RETURN_URL
+    # Single sign-on answers in the version asked, too.
+    assert client.response(client.ask(ver=str(ver)), ver=ver).sso == {"pwd"}
+
+
+@pytest.mark.parametrize("ver", ["1", "2"])
+def test_old_versions_only_succeed_for_current_people(client, ver):
+    resp = client.response(client.login("test0450", ver=ver), ver=int(ver))
+    assert resp.status == raven.STATUS_AUTHENTICATION_DECLINED
+    assert "current" in resp.msg
+
+
+@pytest.mark.parametrize("ver", ["4", "0", "99"])
+def test_unsupported_version_answers_520_in_version_1(client, ver):
+    r = client.ask(ver=ver)
+    resp = client.response(r, ver=1)
+    assert resp.status == raven.STATUS_UNSUPPORTED_VERSION
+    assert len(fields_of(r)) == 13
+
+
+# --- bad requests -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, ver",
+    [
+        ({"url": RETURN_URL}, 1),                                 # ver missing
+        ({"ver": "three", "url": RETURN_URL}, 1),
+        ({"ver": "3", "url": RETURN_URL, "colour": "red"}, 3),     # unknown
+        ({"ver": "3", "url": RETURN_URL, "userid": "test0001"}, 3),
+        ([("ver", "3"), ("url", RETURN_URL), ("desc", "a"), ("desc", "b")], 3),  # repeated
+        ([("ver", "2"), ("ver", "3"), ("url", RETURN_URL)], 1),
+        ({"ver": "3", "url": RETURN_URL, "iact": "maybe"}, 3),
+        ({"ver": "3", "url": RETURN_URL, "fail": "sometimes"}, 3),
+        ({"ver": "3", "url": RETURN_URL, "desc": "caf\u00e9"}, 3),  # not ASCII
+        ({"ver": "3", "url": RETURN_URL, "msg": "tab\there"}, 3),
+        ({"ver": "3", "url": RETURN_URL, "aauth": "pwd,,x"}, 3),
+        ({"ver": "2", "url": RETURN_URL, "aauth": "PWD"}, 2),
+    ],
+)
+def test_bad_parameters_answer_530(client, query, ver):
+    r = client.ask(query)
+    resp = client.response(r, ver=ver)
+    assert resp.status == raven.STATUS_BAD_REQUEST
+    assert resp.msg
+
+
+def test_530_echoes_params(client):
+    resp = client.response(client.ask(colour="red", params="mine"))
+    assert resp.status == 530 and resp.params == "mine"
+
+
+@pytest.mark.parametrize("aauth", ["x-token", "x-a,x-b"])
+def test_no_acceptable_auth_type_answers_510(client, aauth):
+    assert client.response(client.ask(aauth=aauth)).status == raven.STATUS_NOATYPES
+
+
+@pytest.mark.parametrize("aauth", ["pwd", "pwd,x-token", ""])
+def test_acceptable_auth_types_are_asked_for(client, aauth):
+    r = client.ask(aauth=aauth)
+    assert r.status_code == 200
+    assert client.response(client.fill_in(r), aauth=None if not aauth else aauth.split(","))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"ver": "3"},
+        {"ver": "3", "url": ""},
+        {"ver": "3", "url": "/relative/path"},
+        {"ver": "3", "url": "ftp://127.0.0.1/file"},
+        {"ver": "3", "url": "javascript:alert(1)"},
+        {"ver": "3", "url": "http:///no-host"},
+        [("ver", "3"), ("url", RETURN_URL), ("url", RETURN_URL)],
+    ],
+)
+def test_no_usable_url_shows_an_error_page(client, query):
+    r = client.ask(query)
+    assert r.status_code == 400
+    assert "Location" not in r.headers
+    assert "cannot send you back" in r.text
+    assert TESTING_ONLY in r.text
+
+
+def test_a_post_without_a_request_is_a_bad_request(client):
+    assert client.post({"userid": "test0001", "pwd": "test"}).status_code == 400
+    r = client.http.post(client.base + "/auth/authenticate.html", json={"x": 1}, timeout=10)
+    assert r.status_code == 400
+
+
+def test_other_methods_and_paths_get_4xx_pages(client):
+    r = client.http.put(client.base + "/auth/authenticate.html", timeout=10)
+    assert r.status_code == 405 and "GET" in r.headers["Allow"]
+    r = client.get("/auth/nothing.html")
+    assert r.status_code == 404 and TESTING_ONLY in r.text
+
+
+# --- cancel and fail=yes ---------------------------------------------------------------
+
+
+def test_cancel_answers_410_in_version_1(client):
+    r = client.fill_in(client.ask(params="p"), cancel=True)
+    location = r.headers["Location"]
+    assert location.startswith(strip_query(RETURN_URL) + "?WLS-Response=")
+    resp = client.response(r, ver=1)
+    assert resp.status == raven.STATUS_CANCELLED
+    assert not resp.success and resp.principal is None
+    assert resp.params == "p"
+    assert COOKIE_NAME not in r.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize(
+    "how, status, code",
+    [
+        ("cancel", 410, 403),
+        ("iact=no", 540, 403),
+        ("aauth", 510, 400),
+        ("unknown", 530, 400),
+        ("ver", 520, 400),
+        ("old-version", 570, 403),
+    ],
+)
+def test_fail_yes_shows_failures_instead_of_sending_them(client, how, status, code):
+    if how == "cancel":
+        r = client.fill_in(client.ask(fail="yes"), cancel=True)
+    elif how == "iact=no":
+        r = client.ask(fail="yes", iact="no")
+    elif how == "aauth":
+        r = client.ask(fail="yes", aauth="x-other")
+    elif how == "unknown":
+        r = client.ask(fail="yes", colour="red")
+    elif how == "ver":
+        r = client.ask(fail="yes", ver="7")
+    else:
+        r = client.login("test0499", ver="2", fail="yes")
+    assert r.status_code == code
+    assert "Location" not in r.headers
+    assert str(status) in r.text and "fail=yes" in r.text
+    assert TESTING_ONLY in r.text
+
+
+def test_fail_yes_still_sends_successes(client):
+    assert client.response(client.login(fail="yes")).success
+
+
+# --- configuration ----------------------------------------------------------------------
+
+
+def test_extra_users(start_wls):
+    c = start_wls(RAVEN_WLS_USERS=[
+        ("alice", "wonderland", ["current", "staff"]),
+        {"name": "bob", "password": "builder"},
+        ("test0001", "changed"),
+    ])
+    resp = c.response(c.login("alice", "wonderland"))
+    assert resp.principal == "alice" and resp.ptags == {"current", "staff"}
+    c.get(LOGOUT_PATH)
+    assert c.response(c.login("bob", "builder")).ptags == frozenset()
+    c.get(LOGOUT_PATH)
+    assert c.login("test0001", "test").status_code == 200  # overridden
+    assert c.response(c.login("test0001", "changed")).ptags == frozenset()
+    assert "alice" in c.get("/").text
+
+
+def test_another_test_key(start_wls):
+    private = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    c = start_wls(RAVEN_WLS_SIGNING_KEY=SigningKey(private, "77"))
+    r = c.login()
+    string = parse_qs(urlsplit(r.headers["Location"]).query)["WLS-Response"][0]
+    resp = raven.Response(string, keys={"77": private.public_key()})
+    assert resp.kid == "77" and resp.principal == "test0001"
+    with pytest.raises(UnknownKeyError):
+        raven.demoserver.Response(string)
+    with pytest.raises(UnknownKeyError):
+        raven.Response(string)  # live Raven's keyring trusts only kid 2
+
+
+def test_return_url_without_query_gets_a_question_mark(client):
+    url = "https://app.example/only/path"
+    r = client.login(url=url)
+    assert r.headers["Location"].startswith(url + "?WLS-Response=")
+    assert client.response(r, url).url == url

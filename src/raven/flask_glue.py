@@ -31,7 +31,6 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any, NoReturn
 from urllib.parse import unquote_plus, urlsplit
 
-from flask import Flask, after_this_request, current_app, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import ChoiceLoader, Environment, PackageLoader
 from werkzeug.exceptions import (
@@ -45,6 +44,8 @@ from werkzeug.exceptions import (
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response as WerkzeugResponse
+
+from flask import Flask, after_this_request, current_app, redirect, request, session
 
 from . import demoserver
 from .errors import ParamsMismatchError, RequestError, ResponseError

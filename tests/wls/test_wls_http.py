@@ -231,7 +231,7 @@ def test_old_versions_only_succeed_for_current_people(client, ver):
     assert "current" in resp.msg
 
 
-@pytest.mark.parametrize("ver", ["4", "0", "99"])
+@pytest.mark.parametrize("ver", ["4", "0", "99", "9" * 5000])
 def test_unsupported_version_answers_520_in_version_1(client, ver):
     r = client.ask(ver=ver)
     resp = client.response(r, ver=1)
@@ -271,6 +271,11 @@ def test_530_echoes_params(client):
     assert resp.status == 530 and resp.params == "mine"
 
 
+def test_failure_messages_stay_short(client):
+    resp = client.response(client.ask(aauth="pwd," + "X" * 5000))
+    assert resp.status == 530 and 0 < len(resp.msg) <= 200
+
+
 @pytest.mark.parametrize("aauth", ["x-token", "x-a,x-b"])
 def test_no_acceptable_auth_type_answers_510(client, aauth):
     assert client.response(client.ask(aauth=aauth)).status == raven.STATUS_NOATYPES
@@ -301,6 +306,19 @@ def test_no_usable_url_shows_an_error_page(client, query):
     assert "Location" not in r.headers
     assert "cannot send you back" in r.text
     assert TESTING_ONLY in r.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"ver": "3", "url": "http://127.0.0.1:9/\x85", "colour": "red"},  # a C1 control
+        {"ver": "3", "url": RETURN_URL, "params": "\x01", "iact": "no"},
+    ],
+)
+def test_an_answer_no_application_could_read_is_not_sent(client, query):
+    r = client.ask(query)
+    assert r.status_code == 400 and "Location" not in r.headers
+    assert "no valid response" in r.text
 
 
 def test_a_post_without_a_request_is_a_bad_request(client):

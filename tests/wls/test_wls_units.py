@@ -123,7 +123,8 @@ _names = st.sampled_from(
 )
 _values = st.one_of(
     st.sampled_from(["1", "2", "3", "4", "yes", "no", "", "pwd", "x-y", "http://a/?q",
-                     "https://127.0.0.1:9/", "test0001", "test", "/rel", "http://"]),
+                     "https://127.0.0.1:9/", "test0001", "test", "/rel", "http://",
+                     "http://a/\x85", "\x01", "9" * 5000, "x-" + "a" * 3000]),
     st.text(max_size=30),
 )
 _pairs = st.lists(st.tuples(_names, _values), max_size=8)

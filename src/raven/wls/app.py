@@ -69,6 +69,8 @@ _PAGE_CODE = {
     Status.WAA_NOT_AUTHORISED: 403, Status.AUTHENTICATION_DECLINED: 403,
 }
 _EXTENSION = "raven_wls"
+#: Longest msg we put in a response: enough to say what was wrong.
+_MAX_MSG = 200
 
 
 # --- outcomes other than a success, raised and turned into answers ------------
@@ -84,6 +86,7 @@ class Refusal(Exception):
         self, status: Status, msg: str, *, url: str, ver: int, fail: bool,
         params: str | None,
     ) -> None:
+        msg = msg if len(msg) <= _MAX_MSG else msg[: _MAX_MSG - 3] + "..."
         super().__init__(msg)
         self.status, self.msg, self.url = status, msg, url
         self.ver, self.fail, self.params = ver, fail, params
@@ -180,7 +183,8 @@ def read_request(args: MultiDict[str, str]) -> Asked:
             params=single.get("params"),
             fail=flags["fail"],
             encode_strings=False,
-            ver=int(vers[0]),
+            # A number too long for int() is no version either; let Request say so.
+            ver=int(vers[0]) if len(vers[0]) < 10 else -1,
         )
     except RequestError as exc:
         if exc.field == "ver":  # a number, but not a version we speak
@@ -219,7 +223,9 @@ def response_location(url: str, ver: int, response: str) -> str:
     return location if location.isascii() else iri_to_uri(location)
 
 
-def _answer(status: Status, url: str, ver: int, **fields: Any) -> WerkzeugResponse:
+def _answer(
+    status: Status, url: str, ver: int, **fields: Any
+) -> WerkzeugResponse | tuple[str, int]:
     """Sign a response and redirect (303) the browser back with it."""
     settings = _settings()
     moment = datetime.fromtimestamp(_now(), timezone.utc)
@@ -231,7 +237,7 @@ def _answer(status: Status, url: str, ver: int, **fields: Any) -> WerkzeugRespon
         if len(response) > MAX_RESPONSE_LENGTH:
             raise MalformedResponseError("the request is too long to be answered")
     except MalformedResponseError as exc:
-        raise NowhereToSend(f"no valid response can be made for this request: {exc}") from None
+        return _nowhere_page(f"no valid response can be made for this request: {exc}")
     return redirect(response_location(url, ver, response), 303)
 
 
@@ -245,7 +251,9 @@ def _refusal_answer(exc: Refusal) -> WerkzeugResponse | tuple[str, int]:
     return _answer(exc.status, exc.url, exc.ver, msg=exc.msg, params=exc.params)
 
 
-def _success(asked: Asked, wls_session: WLSSession, *, interacted: bool) -> WerkzeugResponse:
+def _success(
+    asked: Asked, wls_session: WLSSession, *, interacted: bool
+) -> WerkzeugResponse | tuple[str, int]:
     req, user = asked.request, wls_session.user
     if req.ver < 3 and CURRENT not in user.ptags:
         # A WAA reads an old-version success as "current" (PROTOCOL.md §2).
@@ -299,6 +307,11 @@ def _raven_escape(text: str | None) -> Markup | None:
     if text is None:
         return None
     return Markup(text.replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _nowhere_page(reason: str) -> tuple[str, int]:
+    return _page("error.html", 400, status=None, status_text="Bad request",
+                 reason=reason, host=None, failed_here=False)
 
 
 def _host(url: str) -> str:
@@ -443,8 +456,7 @@ def _add_views(app: Flask) -> None:
 
     @app.errorhandler(NowhereToSend)
     def nowhere(exc: NowhereToSend):
-        return _page("error.html", 400, status=None, status_text="Bad request",
-                     reason=str(exc), host=None, failed_here=False)
+        return _nowhere_page(str(exc))
 
     @app.errorhandler(Refusal)
     def refused(exc: Refusal):

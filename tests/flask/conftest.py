@@ -1,0 +1,165 @@
+"""Fixtures for the Flask glue: an app, and a browser that logs in through
+a pretend WLS whose responses are signed for real with the demo key."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from flask import Flask
+from raven.flask_glue import SESSION_KEY, AuthDecorator
+from raven.testing import make_response
+
+BASE = "https://www.example.cam.ac.uk"
+LOCAL_WLS = "http://127.0.0.1:5001"
+
+
+class Browser:
+    """A Flask test client that knows the Ucam-WebAuth round trip."""
+
+    def __init__(self, app: Flask, base_url: str = BASE) -> None:
+        self.app = app
+        self.client = app.test_client()
+        self.base_url = base_url
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("base_url", self.base_url)
+        return self.client.get(path, **kwargs)
+
+    def open(self, path: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("base_url", self.base_url)
+        return self.client.open(path, **kwargs)
+
+    def start(self, path: str = "/", **kwargs: Any) -> tuple[str, str, dict[str, str]]:
+        """Visit a protected page; return (url, params, whole query) sent to the WLS."""
+        r = self.get(path, **kwargs)
+        assert r.status_code == 303, r.data
+        query = {k: v[0] for k, v in parse_qs(urlsplit(r.location).query).items()}
+        return query["url"], query["params"], query
+
+    def come_back(self, url: str, response: str, method: str = "GET", **kwargs: Any) -> Any:
+        """The browser arriving at ``url`` with ``WLS-Response`` appended."""
+        sep = "&" if "?" in url else "?"
+        return self.open(
+            url + sep + urlencode({"WLS-Response": response}), method=method, **kwargs
+        )
+
+    def login(self, path: str = "/", **response_kwargs: Any) -> Any:
+        """The whole login: returns the answer to the clean URL afterwards."""
+        url, params, _ = self.start(path)
+        response_kwargs.setdefault("params", params)
+        r = self.come_back(url, make_response(url, **response_kwargs))
+        assert r.status_code == 303, r.data
+        assert r.location == url
+        return self.get(url)
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        with self.client.session_transaction(base_url=self.base_url) as sess:
+            return sess.get(SESSION_KEY)
+
+    def edit_state(self, **changes: Any) -> None:
+        with self.client.session_transaction(base_url=self.base_url) as sess:
+            sess[SESSION_KEY] = {**sess[SESSION_KEY], **changes}
+
+
+def build_app(
+    decorator: AuthDecorator | None = None,
+    *,
+    app_wide: bool = False,
+    template_folder: str | None = None,
+    **config: Any,
+) -> tuple[Flask, AuthDecorator]:
+    """An app with protected views, configured for a local test WLS."""
+    app = Flask(__name__, template_folder=template_folder)
+    app.config.update(
+        TESTING=True,
+        SECRET_KEY="test secret",
+        TRUSTED_HOSTS=["www.example.cam.ac.uk"],
+        RAVEN_WLS=LOCAL_WLS,
+    )
+    for key, value in config.items():
+        if value is _DROP:
+            app.config.pop(key, None)
+        else:
+            app.config[key] = value
+    auth = decorator if decorator is not None else AuthDecorator(desc="Test site")
+    protect = (lambda view: view) if app_wide else auth
+    if app_wide:
+        app.before_request(auth.before_request)
+
+    @app.route("/")
+    @protect
+    def home() -> str:
+        return "You are " + auth.principal
+
+    @app.route("/page", methods=["GET", "POST", "PUT", "DELETE"])
+    @protect
+    def page() -> str:
+        return f"page for {auth.principal}"
+
+    @app.route("/logout")
+    def logout() -> Any:
+        return auth.logout()
+
+    if not app_wide:
+
+        @app.route("/public")
+        def public() -> dict[str, Any]:
+            ptags = auth.ptags
+            return {
+                "principal": auth.principal,
+                "ptags": None if ptags is None else sorted(ptags),
+                "issue": auth.issue, "life": auth.life, "last": auth.last,
+                "expires": auth.expires, "expires_all": auth.expires_all,
+            }
+
+    return app, auth
+
+
+_DROP = object()
+
+
+@pytest.fixture
+def drop() -> object:
+    """Pass as a config value to remove that key from the test app."""
+    return _DROP
+
+
+@pytest.fixture
+def make_app() -> Callable[..., tuple[Flask, AuthDecorator]]:
+    return build_app
+
+
+@pytest.fixture
+def app_and_auth() -> tuple[Flask, AuthDecorator]:
+    return build_app()
+
+
+@pytest.fixture
+def browser(app_and_auth: tuple[Flask, AuthDecorator]) -> Browser:
+    return Browser(app_and_auth[0])
+
+
+@pytest.fixture
+def browser_for() -> Callable[..., Browser]:
+    return Browser
+
+
+@pytest.fixture
+def raven_log(caplog: pytest.LogCaptureFixture) -> Callable[[int], list[logging.LogRecord]]:
+    """Records of the ``raven`` logger at a level, without the start-up
+    notice that the demo key is trusted."""
+    caplog.set_level(logging.DEBUG, logger="raven")
+
+    def records(level: int = logging.WARNING) -> list[logging.LogRecord]:
+        return [
+            r for r in caplog.records
+            if r.name == "raven" and r.levelno == level and "demo key" not in r.getMessage()
+        ]
+
+    return records

@@ -46,8 +46,8 @@ class Request:
         if iact is not None and not isinstance(iact, bool):
             raise RequestError("iact must be True, False or None", field="iact")
         self.iact = iact
-        if params is not None and not isinstance(params, str):
-            raise RequestError("params must be a string", field="params")
+        if params is not None and not (isinstance(params, str) and params.isprintable()):
+            raise RequestError("params must be a string of printable characters", field="params")
         self.params = params
         if fail is not None and not isinstance(fail, bool):
             raise RequestError("fail must be True, False or None", field="fail")

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from .keys import SigningKey
+from .protocol import RAVEN_AUTH, strip_query
 from .response import mint_response
 
-__all__ = ["make_response"]
+__all__ = ["LoginFlowError", "login", "make_response"]
 
 _DEFAULT = object()
 
@@ -58,3 +61,66 @@ def make_response(
         auth=auth, sso=sso, issue=issue, life=life, params=params,  # type: ignore[arg-type]
         msg=msg, ver=ver, id=id,
     )
+
+
+class LoginFlowError(AssertionError):
+    """The application did not behave like a Raven-protected one."""
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def login(
+    client: Any,
+    path: str = "/",
+    principal: str | None | object = _DEFAULT,
+    *,
+    status: int = 200,
+    ptags: Iterable[str] | None | object = _DEFAULT,
+    follow: bool = True,
+    **fields: Any,
+) -> Any:
+    """Log a Flask test client in through the application's real Raven flow.
+
+    Requests ``path``, which must redirect to a WLS; answers that request as
+    the WLS would (a signed response for its ``url``, carrying its
+    ``params``, in the version it asked for); takes the response back to
+    the application and, with ``follow``, follows the application's own
+    redirect. Returns the last response. Other keyword arguments (``auth``,
+    ``sso``, ``life``, ``issue``, ``msg`` …) go to :func:`make_response`.
+
+    The application must trust the demo key, as it does when configured for
+    the demo server or a local test WLS: an application configured for live
+    Raven is refused with an explanation rather than fooled.
+    """
+    first = client.get(path)
+    if first.status_code not in _REDIRECTS:
+        raise LoginFlowError(
+            f"GET {path} answered {first.status_code}, not a redirect to the WLS: "
+            "is the view protected, and is the client logged out?"
+        )
+    location = first.headers["Location"]
+    if location.startswith(RAVEN_AUTH):
+        raise LoginFlowError(
+            "the application sends people to live Raven; under test, configure it for "
+            "the local test WLS or the demo server (for the Flask glue: "
+            "RAVEN_WLS = 'demo' or the local WLS URL)"
+        )
+    query = parse_qs(urlsplit(location).query)
+    try:
+        url = query["url"][0]
+        asked_ver = int(query.get("ver", ["3"])[0])
+    except (KeyError, ValueError):
+        raise LoginFlowError(f"{location} is not an authentication request") from None
+    iact = query.get("iact", [None])[0]
+    ver = fields.pop("ver", asked_ver)
+    if status == 200 and "auth" not in fields and "sso" not in fields and iact == "no":
+        fields["sso"] = {"pwd"}  # what a WLS answers without asking for a password
+    fields.setdefault("params", query.get("params", [None])[0])
+    response = make_response(url, principal, status=status, ptags=ptags, ver=ver, **fields)
+    back = strip_query(url) if ver == 1 else url  # version 1 loses the query
+    sep = "&" if "?" in back else "?"
+    answer = client.get(back + sep + urlencode({"WLS-Response": response}))
+    if follow and answer.status_code in _REDIRECTS:
+        return client.get(answer.headers["Location"])
+    return answer

@@ -35,6 +35,12 @@ def test_signing_as_live_raven_is_refused():
         keys.SigningKey(key, "2")
 
 
+@pytest.mark.parametrize("kid", ["abc", "07", ""])
+def test_signing_key_needs_a_well_formed_kid(kid):
+    with pytest.raises(ValueError):
+        keys.SigningKey.from_pem(keys.DEMO_PRIVATE_KEY_PEM, kid)
+
+
 def test_keyring_from_mapping_and_directory(tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     pem = key.public_key().public_bytes(

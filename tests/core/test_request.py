@@ -56,6 +56,7 @@ def test_aauth_as_comma_separated_string():
     {"url": "http://h/", "iact": 1},
     {"url": "http://h/", "fail": "yes"},
     {"url": "http://h/", "params": 5},
+    {"url": "http://h/", "params": "new\nline"},
     {"url": "http://h/", "desc": "tab\there"},
     {"url": "http://h/", "msg": "\x7f"},
     {"url": "http://h/", "desc": "café", "encode_strings": False},

@@ -99,6 +99,8 @@ class SigningKey:
     def __init__(self, private_key: RSAPrivateKey, kid: str = DEMO_KID) -> None:
         self.private_key = private_key
         self.kid = str(kid)
+        if not _KID.fullmatch(self.kid):
+            raise ValueError(f"kid {self.kid!r} must be a number with no leading zeros")
         live = LIVE_KEYS[LIVE_KID].public_numbers()
         if self.kid == LIVE_KID or private_key.public_key().public_numbers() == live:
             raise ValueError("refusing to sign as live Raven (kid 2)")

@@ -16,16 +16,15 @@ from datetime import datetime, timezone
 from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
-
 from ..errors import MalformedResponseError, RequestError
-from ..keys import SigningKey, keyring
+from ..keys import SigningKey
 from ..protocol import (
     ATYPE_PWD,
     MAX_RESPONSE_LENGTH,
@@ -384,7 +383,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         key = SigningKey.demo()
     elif not isinstance(key, SigningKey):
         raise TypeError("RAVEN_WLS_SIGNING_KEY must be a raven.keys.SigningKey")
-    keyring({key.kid: key.public_key})  # the core's rule for a kid; raises ValueError
     if not callable(app.config["RAVEN_WLS_CLOCK"]):
         raise TypeError("RAVEN_WLS_CLOCK must be a function returning epoch seconds")
     app.config["PERMANENT_SESSION_LIFETIME"] = lifetime

@@ -8,16 +8,18 @@ trust that key (``raven.demoserver`` or a local test WLS), never by live
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
-from .keys import SigningKey
-from .protocol import RAVEN_AUTH, strip_query
-from .response import mint_response
+from .keys import DEMO_KEYS, SigningKey
+from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH, strip_query
+from .request import Request
+from .response import Response, mint_response
 
-__all__ = ["LoginFlowError", "login", "make_response"]
+__all__ = ["LoginFlowError", "demo_server_as_live", "login", "make_response"]
 
 _DEFAULT = object()
 
@@ -122,5 +124,21 @@ def login(
     sep = "&" if "?" in back else "?"
     answer = client.get(back + sep + urlencode({"WLS-Response": response}))
     if follow and answer.status_code in _REDIRECTS:
-        return client.get(answer.headers["Location"])
+        return client.get(urljoin(back, answer.headers["Location"]))
     return answer
+
+
+@contextmanager
+def demo_server_as_live() -> Iterator[None]:
+    """For code written against ``raven.Request`` and ``raven.Response``
+    directly (a hand-written flow): within this block they talk to the demo
+    server and trust its key instead of live Raven's, so :func:`login` and
+    :func:`make_response` can drive that code. Everything is restored on
+    leaving the block, so the demo key cannot stay trusted by accident.
+    """
+    saved = Request.wls_url, Response.keys
+    Request.wls_url, Response.keys = RAVEN_DEMO_AUTH, DEMO_KEYS
+    try:
+        yield
+    finally:
+        Request.wls_url, Response.keys = saved

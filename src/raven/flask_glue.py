@@ -31,6 +31,7 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any, NoReturn
 from urllib.parse import unquote_plus, urlsplit
 
+from flask import Flask, after_this_request, current_app, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import ChoiceLoader, Environment, PackageLoader
 from werkzeug.exceptions import (
@@ -44,8 +45,6 @@ from werkzeug.exceptions import (
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response as WerkzeugResponse
-
-from flask import Flask, after_this_request, current_app, redirect, request, session
 
 from . import demoserver
 from .errors import ParamsMismatchError, RequestError, ResponseError
@@ -784,8 +783,8 @@ def _add_cache_control(value: str, response: WerkzeugResponse) -> WerkzeugRespon
     """Keep a shared cache from storing a page meant for one user
     (mod_ucam_webauth's AACacheControl On); a view's own stricter choice stays."""
     existing = response.headers.get("Cache-Control")
-    if not existing:
-        response.headers["Cache-Control"] = value
+    if existing is None:
+        response.headers.add("Cache-Control", value)  # add: no second scan
         return response
     directives = [d.strip() for d in existing.split(",") if d.strip()]
     names = {d.split("=", 1)[0].lower() for d in directives}

@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-
 from flask import Flask
+
 from raven.flask_glue import SESSION_KEY, AuthDecorator
 from raven.testing import make_response
 

@@ -376,7 +376,9 @@ class AuthDecorator:
             )
         query = _without_response(request.query_string)
         url = _request_url(s, query)
-        state = session.get(SESSION_KEY) or {}
+        state = session.get(SESSION_KEY)
+        if not isinstance(state, dict):
+            state = {}
         try:
             response = s.response_class(values[0])
             check_url(response.url, url, response.ver)
@@ -395,7 +397,7 @@ class AuthDecorator:
         except ResponseError as exc:
             _refuse_response(s, BadRequest, exc.check, str(exc), url)
         if not response.success:
-            return self._login_failed(s, response, state, url)
+            self._login_failed(s, response, state, url)
         principal, ptags = response.principal, response.ptags
         if (state.get("principal"), frozenset(state.get("ptags", ()))) != (principal, ptags):
             self.session_new()
@@ -413,7 +415,7 @@ class AuthDecorator:
 
     def _login_failed(
         self, s: _Settings, response: Response, state: dict[str, Any], url: str
-    ) -> WerkzeugResponse:
+    ) -> NoReturn:
         # A failure ends any earlier login, and is shown once: no retry,
         # so a WLS that keeps refusing cannot make a redirect loop.
         session[SESSION_KEY] = {"tokens": state["tokens"]}
@@ -429,20 +431,16 @@ class AuthDecorator:
 
 # --- settings -------------------------------------------------------------------
 
-_UNSET = object()
-
-
 class _Settings:
     """One decorator's effective settings for one application."""
 
     def __init__(self, decorator: AuthDecorator, app: Flask) -> None:
         config = app.config
 
-        def pick(name: str, key: str | None = None) -> Any:
-            key = key or "RAVEN_" + name.upper()
+        def pick(name: str) -> Any:
             if name in decorator._given:
                 return getattr(decorator, name)
-            return config.get(key, getattr(decorator, name))
+            return config.get("RAVEN_" + name.upper(), getattr(decorator, name))
 
         self.desc: str | None = pick("desc")
         self.msg: str | None = pick("msg")

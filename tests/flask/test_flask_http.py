@@ -1,0 +1,114 @@
+"""End to end over real HTTP on 127.0.0.1: a protected app and the local
+test WLS, driven like a browser (cookies kept, forms filled in)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+import pytest
+import requests
+from flask import Flask
+
+from raven.flask_glue import AuthDecorator
+from raven.wls import create_app as create_wls
+from raven.wls.server import LiveServer
+
+
+class LoginForm(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.action = a.get("action") or ""
+        elif tag == "input" and a.get("type") == "hidden":
+            self.fields[a["name"] or ""] = a.get("value") or ""
+
+
+class Browser:
+    def __init__(self) -> None:
+        self.http = requests.Session()
+        self.trail: list[int] = []
+
+    def go(self, url: str, method: str = "GET", **kwargs) -> requests.Response:
+        """Follow redirects by hand, so the trail of statuses can be checked."""
+        for _ in range(10):
+            r = self.http.request(method, url, allow_redirects=False, timeout=10, **kwargs)
+            self.trail.append(r.status_code)
+            if r.status_code not in (301, 302, 303, 307, 308):
+                return r
+            url, method, kwargs = urljoin(url, r.headers["Location"]), "GET", {}
+        raise AssertionError("redirect loop")
+
+    def log_in(self, page: requests.Response, cancel: bool = False) -> requests.Response:
+        form = LoginForm(page.text)
+        fields = dict(form.fields)
+        fields.update({"cancel": "cancel"} if cancel else {"userid": "test0001", "pwd": "test"})
+        return self.go(urljoin(page.url, form.action), "POST", data=fields)
+
+
+@pytest.fixture(scope="module")
+def wls():
+    with LiveServer(create_wls()) as server:
+        yield server.url
+
+
+def serve_app(wls_url: str, auth: AuthDecorator) -> LiveServer:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="http test", TRUSTED_HOSTS=["127.0.0.1"], RAVEN_WLS=wls_url)
+
+    @app.route("/members")
+    @auth
+    def members() -> str:
+        return "Hello " + auth.principal
+
+    @app.route("/logout")
+    def logout():
+        return auth.logout()
+
+    return LiveServer(app)
+
+
+def test_login_sso_and_logout_through_the_local_wls(wls):
+    with serve_app(wls, AuthDecorator(desc="HTTP test")) as site:
+        browser = Browser()
+        page = browser.go(site.url + "/members?from=test")
+        assert page.status_code == 200 and page.url.startswith(wls)  # the WLS login form
+        done = browser.log_in(page)
+        assert (done.status_code, done.text) == (200, "Hello test0001")
+        assert done.url == site.url + "/members?from=test"  # WLS-Response gone
+        assert done.headers["Cache-Control"] == "private"
+        # forget this site's cookie only: the WLS still knows us, so no password
+        browser.http.cookies.clear(domain="127.0.0.1", path="/", name="session")
+        browser.trail.clear()
+        again = browser.go(site.url + "/members")
+        assert (again.status_code, again.text) == (200, "Hello test0001")
+        assert browser.trail == [303, 303, 303, 200]  # app, WLS (sso), app, page
+
+
+def test_forced_interaction_and_cancel(wls):
+    with serve_app(wls, AuthDecorator(iact=True)) as site:
+        browser = Browser()
+        assert browser.log_in(browser.go(site.url + "/members")).text == "Hello test0001"
+        browser.http.cookies.clear(domain="127.0.0.1", path="/", name="session")
+        page = browser.go(site.url + "/members?x=1")  # iact: a password again, despite sso
+        assert page.url.startswith(wls)
+        cancelled = browser.log_in(page, cancel=True)  # a version-1 answer, query dropped
+        assert cancelled.status_code == 401
+        assert "cancelled" in cancelled.text
+
+
+def test_full_logout_ends_the_wls_session(wls):
+    with serve_app(wls, AuthDecorator()) as site:
+        browser = Browser()
+        browser.log_in(browser.go(site.url + "/members"))
+        out = browser.go(site.url + "/logout")
+        assert out.url == wls + "/auth/logout.html"
+        page = browser.go(site.url + "/members")
+        assert page.url.startswith(wls)  # the WLS asks for a password again
+        assert "pwd" in page.text

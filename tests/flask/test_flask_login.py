@@ -363,3 +363,26 @@ def test_stale_issue_is_relative_to_now(browser):
     url, params, _ = browser.start("/")
     response = make_response(url, params=params, issue=utcnow() - timedelta(seconds=10))
     assert browser.come_back(url, response).status_code == 303
+
+
+def test_async_views_are_wrapped_as_coroutines(make_app):
+    import asyncio
+    import inspect
+
+    app, auth = make_app()
+
+    async def view():
+        return "ran"
+
+    wrapped = auth(view)
+    assert inspect.iscoroutinefunction(wrapped)
+    assert wrapped.__name__ == "view"
+    with app.test_request_context("/", base_url=BASE):
+        answer = asyncio.run(wrapped())
+        assert answer.status_code == 303  # not logged in: the view did not run
+    with app.test_request_context("/", base_url=BASE) as ctx:
+        ctx.session[SESSION_KEY] = {
+            "principal": "test0001", "ptags": ["current"], "issue": int(time.time()),
+            "life": None, "last": int(time.time()),
+        }
+        assert asyncio.run(wrapped()) == "ran"

@@ -392,7 +392,7 @@ class AuthDecorator:
             state = {**state, "tokens": tokens}
             session[SESSION_KEY] = state
             if response.success:
-                check_atypes(response.auth, response.sso, s.iact, s.aauth_or_known)
+                check_atypes(response.auth, response.sso, s.iact, s.aauth, response.known_atypes)
             check_issue(response.issue, utcnow(), *s.issue_bounds)
         except ResponseError as exc:
             _refuse_response(s, BadRequest, exc.check, str(exc), url)
@@ -469,8 +469,6 @@ class _Settings:
         self.request_class, self.response_class, self.logout_url, self.trusts_demo_key = (
             _choose_wls(type(decorator), config)
         )
-        known = self.response_class.known_atypes
-        self.aauth_or_known = self.aauth if self.aauth is not None else known
         self._jinja_env: Environment | None = None
         self._app = app
         self._check(app)

@@ -387,8 +387,9 @@ def check_atypes(
     sso: Iterable[str],
     iact: bool | None,
     aauth: Iterable[str] | None,
+    known: frozenset[str] = KNOWN_ATYPES,
 ) -> None:
-    if not atypes_acceptable(auth, sso, iact, aauth):
+    if not atypes_acceptable(auth, sso, iact, aauth, known):
         raise AuthTypeError(
             f"the user authenticated with auth={auth or ''!r} "
             f"sso={','.join(sorted(sso))!r}, which does not satisfy "

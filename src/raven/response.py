@@ -237,7 +237,7 @@ def validate_response(
     check_issue(response.issue, now or utcnow(), max_age + clock_skew, clock_skew)
     check_url(response.url, url, response.ver)
     if response.success:
-        check_atypes(response.auth, response.sso, iact, aauth)
+        check_atypes(response.auth, response.sso, iact, aauth, response.known_atypes)
     return response
 
 

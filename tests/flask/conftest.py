@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from raven.flask_glue import SESSION_KEY, AuthDecorator
-from raven.testing import make_response
+from raven.testing import login
 
 BASE = "https://www.example.cam.ac.uk"
 LOCAL_WLS = "http://127.0.0.1:5001"
@@ -49,13 +49,8 @@ class Browser:
         )
 
     def login(self, path: str = "/", **response_kwargs: Any) -> Any:
-        """The whole login: returns the answer to the clean URL afterwards."""
-        url, params, _ = self.start(path)
-        response_kwargs.setdefault("params", params)
-        r = self.come_back(url, make_response(url, **response_kwargs))
-        assert r.status_code == 303, r.data
-        assert r.location == url
-        return self.get(url)
+        """The whole login, by the helper users have: the page afterwards."""
+        return login(self.client, self.base_url + path, **response_kwargs)
 
     @property
     def state(self) -> dict[str, Any] | None:

@@ -1,5 +1,6 @@
-"""Fixtures for the Flask glue: an app, and a browser that logs in through
-a pretend WLS whose responses are signed for real with the demo key."""
+"""Shared fixtures: a Flask app protected by AuthDecorator, configured for
+a local test WLS, and a browser that logs in with responses signed for real
+with the demo key."""
 
 from __future__ import annotations
 

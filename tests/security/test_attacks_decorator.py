@@ -38,8 +38,36 @@ def demo_key_response_kid_changed(url, params):
     return f"{body}!2!{sig}"
 
 
+def signature_from_another_response(url, params):
+    mine = make_response(url, params=params, principal="test0001")
+    theirs = make_response(url, params=params, principal="test0002")
+    return mine.rsplit("!", 1)[0] + "!" + theirs.rsplit("!", 1)[1]
+
+
+def resigned(url, params, edit):
+    """A response edited, then signed again with the (published) demo key:
+    what an attacker holding that key could send a test configuration."""
+    body = edit(make_response(url, params=params).rsplit("!", 2)[0])
+    return f"{body}!901!{SigningKey.demo().sign(body.encode())}"
+
+
+def v1_with_ptags(url, params):
+    def edit(body):
+        return "1" + body[1:]  # a version 1 header over a 14-field body
+    return resigned(url, params, edit)
+
+
+def empty_principal(url, params):
+    return resigned(url, params, lambda body: body.replace("!test0001!", "!!"))
+
+
 # (name, build the response from (url, params), where it is delivered, check)
 ATTACKS = [
+    ("signature copied from another response", signature_from_another_response, None,
+     "signature"),
+    ("version 1 response carrying ptags", v1_with_ptags, None, "format"),
+    ("status 200 with empty principal", empty_principal, None, "format"),
+    ("1 MB response", lambda u, p: make_response(u, params=p) + "A" * 1_000_000, None, "format"),
     ("forged principal", forged_principal, None, "signature"),
     ("stranger's key as kid 901",
      lambda u, p: make_response(u, params=p, signing_key=stranger_key("901")), None, "signature"),
@@ -130,6 +158,34 @@ def test_demo_signed_response_refused_by_a_live_app(make_app, browser_for, drop,
     assert b"Check that failed: kid" in r.data
     assert "principal" not in browser.state
     assert "901" in raven_log()[0].getMessage()
+
+
+def test_non_utf8_response_is_refused(browser, raven_log):
+    url, params, _ = browser.start("/")
+    r = browser.get(url + "?WLS-Response=" + quote(b"3!200!\xff\xfe!", safe=""))
+    assert r.status_code == 400
+    assert "principal" not in browser.state
+    assert "check format" in raven_log()[0].getMessage()
+
+
+def test_truncated_session_cookie_is_worth_nothing(browser):
+    assert browser.login("/").status_code == 200
+    cookie = browser.client.get_cookie("session", domain="www.example.cam.ac.uk")
+    browser.client.set_cookie("session", cookie.value[: len(cookie.value) // 2],
+                              domain="www.example.cam.ac.uk")
+    assert browser.get("/").status_code == 303
+    assert browser.state is None or "principal" not in browser.state
+
+
+@pytest.mark.parametrize("path", ["//evil.example.com/", "/\\evil.example.com/", "/%2F%2Fevil"])
+def test_return_url_never_leaves_the_site(make_app, browser_for, path):
+    app, _ = make_app(app_wide=True)  # every path is protected, even unknown ones
+    browser = browser_for(app)
+    url, params, _ = browser.start(path)
+    assert url.startswith(BASE + "/")
+    back = browser.come_back(url, make_response(url, params=params))
+    assert back.status_code == 303
+    assert back.location.startswith(BASE + "/")
 
 
 def test_response_cannot_be_used_twice(browser, raven_log):

@@ -1,0 +1,459 @@
+"""The demo application: python-raven's features as pages you can click.
+
+- ``/protected``: a view behind :class:`raven.flask_glue.AuthDecorator`;
+- ``/integration``: Raven next to a site's own login, with the seed's
+  hand-written flow (:class:`raven.Request` out, :func:`raven.validate_response`
+  back) and a message flashed for every outcome;
+- ``/logout``: logging out here, and optionally of the WLS too;
+- ``/builder``: build an authentication request and see its URL and code;
+- ``/inspect``: paste a ``WLS-Response`` (or arrive with one) and see each
+  field and check in words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound
+from werkzeug.exceptions import BadRequest, HTTPException, SecurityError
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..errors import ParamsMismatchError, RequestError, ResponseError
+from ..flask_glue import AuthDecorator
+from ..protocol import STATUS_CODES, Status
+from ..response import validate_response
+from .explain import duration, explain, extract, visible
+from .wls_choice import DEFAULT_LOCAL_WLS, DEMO, LIVE, WLS, local_wls, wls_for
+
+__all__ = ["auth_decorator", "create_app"]
+
+logger = logging.getLogger("raven.demo")
+
+TEMPLATES = Path(__file__).with_name("templates")
+#: The one host name the demo answers to unless configured otherwise.
+DEFAULT_HOST = "127.0.0.1"
+
+#: Protects /protected. Its settings come from app.config (RAVEN_*), so one
+#: decorator serves every app create_app makes, each with its own WLS.
+auth_decorator = AuthDecorator()
+
+bp = Blueprint("demo", __name__)
+
+# The hand-written flow keeps its own state in the session, apart from the
+# decorator's: who is logged in, how, and the params tokens sent out.
+USER = "user"
+METHOD = "login_method"
+TOKENS = "integration_tokens"
+MAX_TOKENS = 5
+CSRF = "csrf"
+
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_IACT = {"": None, "yes": True, "no": False}
+_WLS_KINDS = ("local", "demo", "live")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The demo as a Flask application.
+
+    ``config`` may set any Flask or ``RAVEN_*`` setting; the demo's own
+    defaults are ``RAVEN_WLS = "http://127.0.0.1:5001"`` (``raven wls``),
+    ``TRUSTED_HOSTS = ["127.0.0.1"]`` and a random ``SECRET_KEY`` (so a
+    restart logs everyone out).
+    """
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),
+        TRUSTED_HOSTS=[DEFAULT_HOST],
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        RAVEN_WLS=DEFAULT_LOCAL_WLS,
+        RAVEN_DESC="the python-raven demo",
+    )
+    app.config.update(config or {})
+    if not app.config["TRUSTED_HOSTS"]:
+        raise ValueError("TRUSTED_HOSTS must name the host(s) the demo is reached at")
+    auth_decorator.init_app(app)  # a bad RAVEN_* setting fails here, not later
+    app.extensions["raven_demo"] = wls_for(app.config["RAVEN_WLS"])
+    # The glue's refusal pages extend raven/base.html: give them our layout.
+    app.jinja_loader = ChoiceLoader([  # type: ignore[method-assign]
+        FileSystemLoader(TEMPLATES),
+        _Renamed(FileSystemLoader(TEMPLATES), {"raven/base.html": "base.html"}),
+    ])
+    app.register_blueprint(bp)
+    app.context_processor(_template_context)
+    app.add_template_filter(_utc, "utc")
+    app.add_template_filter(_from_now, "from_now")
+    app.add_template_filter(duration, "duration")
+    # Unprintable characters shown as escapes, whatever the length.
+    app.add_template_filter(lambda text: visible(text, limit=len(text)), "visible")
+    app.before_request(_refuse_undecodable_query)
+    app.register_error_handler(HTTPException, _error_page)
+    app.after_request(_security_headers)
+    return app
+
+
+class _Renamed(BaseLoader):
+    """Serves some template names from files with other names."""
+
+    def __init__(self, loader: BaseLoader, names: Mapping[str, str]) -> None:
+        self.loader, self.names = loader, dict(names)
+
+    def get_source(self, environment: Environment, template: str) -> Any:
+        if template not in self.names:
+            raise TemplateNotFound(template)
+        return self.loader.get_source(environment, self.names[template])
+
+
+def configured_wls() -> WLS:
+    return current_app.extensions["raven_demo"]  # type: ignore[no-any-return]
+
+
+# --- the page protected by the decorator ------------------------------------------
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html")
+
+
+@bp.get("/protected")
+@auth_decorator
+def protected() -> str:
+    return render_template(
+        "protected.html",
+        principal=auth_decorator.principal,
+        ptags=sorted(auth_decorator.ptags or ()),
+        issue=auth_decorator.issue,
+        life=auth_decorator.life,
+        last=auth_decorator.last,
+        expires=auth_decorator.expires,
+        expires_all=auth_decorator.expires_all or [],
+    )
+
+
+# --- logging out --------------------------------------------------------------------
+
+
+@bp.get("/logout")
+def logout_page() -> str:
+    return render_template("logout.html")
+
+
+@bp.post("/logout")
+def logout() -> WerkzeugResponse:
+    """Log out here; with ``wls=yes`` go on to the WLS's logout page too."""
+    _check_csrf()
+    to_wls = auth_decorator.logout()  # forgets the Raven login in this session
+    for key in (USER, METHOD, TOKENS):
+        session.pop(key, None)
+    if request.form.get("wls") == "yes":
+        flash("You are logged out of the demo, and the WLS has ended your session there.",
+              "success")
+        return to_wls
+    flash("You are logged out of the demo. Your session with the WLS goes on, so a "
+          "new login may not ask for a password.", "success")
+    return redirect(url_for(".index"), 303)
+
+
+# --- integration with a site's own login: the seed's hand-written flow --------------
+
+
+@bp.get("/integration")
+def integration() -> str:
+    return render_template("integration.html")
+
+
+@bp.post("/integration/password")
+def integration_password() -> Any:
+    """The site's own login method; a user name is enough in a demo."""
+    _check_csrf()
+    name = request.form.get("username", "").strip()
+    if not _USERNAME.fullmatch(name):
+        flash("A user name is 1 to 32 letters, digits, '.', '_' or '-', "
+              "starting with a letter or digit.", "error")
+        return render_template("integration.html"), 400
+    session[USER], session[METHOD] = name, "username"
+    flash(f"Logged in as {name} with a user name: this site's own login, not Raven.",
+          "success")
+    return redirect(url_for(".integration"), 303)
+
+
+@bp.get("/integration/login")
+def integration_login() -> WerkzeugResponse:
+    """Send the browser to the WLS, by hand."""
+    # Built from the host Flask checked against TRUSTED_HOSTS, never a bare Host header.
+    url = url_for(".integration_response", _external=True)
+    token = secrets.token_urlsafe(16)
+    r = configured_wls().request(url, desc=current_app.config["RAVEN_DESC"], params=token)
+    session[TOKENS] = [*session.get(TOKENS, [])[-(MAX_TOKENS - 1):], token]
+    return redirect(str(r), 303)
+
+
+@bp.get("/integration/response")
+def integration_response() -> Any:
+    """Check what the WLS sent back, and say what happened, whatever it was."""
+    values = request.args.getlist("WLS-Response")
+    if len(values) != 1:
+        return _integration_refused("format", "the address holds no WLS-Response, or several")
+    url = url_for(".integration_response", _external=True)
+    try:
+        # url, issue, and for a success iact and aauth: the seed's checks, in one call.
+        r = validate_response(values[0], url, response_class=configured_wls().response_class)
+        tokens = list(session.get(TOKENS, []))
+        if r.params not in tokens:
+            raise ParamsMismatchError(
+                "it does not answer a login started in this browser, or it was used already"
+            )
+        tokens.remove(r.params)  # a response works once
+        session[TOKENS] = tokens
+    except ResponseError as exc:
+        return _integration_refused(exc.check, str(exc))
+    if r.success:
+        session[USER], session[METHOD] = r.principal, "raven"
+        ptags = ", ".join(sorted(r.ptags)) or "none"
+        flash(f"Logged in as {r.principal} with Raven (ptags: {ptags}).", "success")
+    elif r.status == Status.CANCELLED:
+        flash("You cancelled the Raven login. Nothing has changed.", "info")
+    else:
+        said = f": {r.msg}" if r.msg else ""
+        flash(f"Raven did not log you in: {STATUS_CODES[r.status]} "
+              f"(status {int(r.status)}){said}.", "error")
+    return redirect(url_for(".integration"), 303)
+
+
+def _integration_refused(check: str, why: str) -> tuple[str, int]:
+    # Tell the user and log it; never retry by ourselves (a redirect loop).
+    logger.warning("integration login refused (check %s): %s", check, why)
+    flash(f"Raven login refused (check {check}): {why}.", "error")
+    return render_template("integration.html"), 400
+
+
+@bp.get("/integration/secrets")
+def integration_secrets() -> str:
+    """The seed's ``secrets`` view: only for someone logged in either way."""
+    if session.get(USER) is None:
+        abort(401, "Log in first, on the integration page, with Raven or a user name.")
+    return render_template("secrets.html")
+
+
+# --- the request builder --------------------------------------------------------------
+
+
+@bp.get("/builder")
+def builder() -> Any:
+    args = request.args
+    form = {
+        "wls": args.get("wls", configured_wls().kind),
+        "url": args.get("url", url_for(".inspect", _external=True)),
+        **{name: args.get(name, "") for name in ("desc", "msg", "params", "aauth", "iact")},
+        "fail": args.get("fail", ""),
+    }
+    if form["wls"] not in _WLS_KINDS:
+        abort(400, "wls must be local, demo or live.")
+    if form["iact"] not in _IACT or form["fail"] not in ("", "yes"):
+        abort(400, "iact must be yes, no or empty, and fail yes or empty.")
+    if "url" not in args:
+        return render_template("builder.html", form=form, built=None, error=None)
+    wls = _wls_of_kind(form["wls"])
+    kwargs: dict[str, Any] = {  # in the order of Request's arguments
+        "desc": form["desc"] or None,
+        "aauth": form["aauth"] or None,
+        "iact": _IACT[form["iact"]],
+        "msg": form["msg"] or None,
+        "params": form["params"] or None,
+        "fail": True if form["fail"] else None,
+    }
+    try:
+        built = wls.request(form["url"], **kwargs)
+    except RequestError as exc:
+        return render_template("builder.html", form=form, built=None, error=str(exc)), 400
+    return render_template(
+        "builder.html", form=form, built=built, error=None, wls=wls,
+        python=python_call(wls, form["url"], kwargs, built),
+    )
+
+
+def _wls_of_kind(kind: str) -> WLS:
+    configured = configured_wls()
+    if kind == configured.kind:
+        return configured
+    return {"live": LIVE, "demo": DEMO}.get(kind) or local_wls(DEFAULT_LOCAL_WLS)
+
+
+def python_call(wls: WLS, url: str, kwargs: Mapping[str, Any], built: Any) -> str:
+    """The Python that builds the same request."""
+    module = "raven" if wls.kind == "live" else "raven.demoserver"
+    args = [f"url={url!r}"]
+    for name, value in kwargs.items():
+        if value is None:
+            continue
+        if name == "aauth":
+            value = "{" + ", ".join(repr(t) for t in sorted(built.aauth)) + "}"
+            args.append(f"aauth={value}")
+        else:
+            args.append(f"{name}={value!r}")
+    if wls.kind == "local":
+        args.append(f"wls_url={wls.auth_url!r}")
+    lines = [f"import {module}", "", f"request = {module}.Request("]
+    lines += [f"    {arg}," for arg in args]
+    lines += [")", "print(str(request))  # redirect the browser here (303)"]
+    return "\n".join(lines)
+
+
+# --- the response inspector -----------------------------------------------------------
+
+
+@bp.route("/inspect", methods=["GET", "POST"])
+def inspect() -> Any:
+    """Explain a response: arriving from a WLS (GET), or pasted (POST)."""
+    source = request.form if request.method == "POST" else request.args
+    configured = configured_wls()
+    form = {
+        "response": "",
+        "trust": source.get("trust", "live" if configured.kind == "live" else "demo"),
+        "url": source.get("url", ""),
+        "iact": source.get("iact", ""),
+        "aauth": source.get("aauth", ""),
+        "params": source.get("params", ""),
+    }
+    if form["trust"] not in ("live", "demo") or form["iact"] not in _IACT:
+        abort(400, "trust must be live or demo, and iact yes, no or empty.")
+    if request.method == "GET":
+        values = request.args.getlist("WLS-Response")
+        if not values:
+            return render_template("inspect.html", form=form, result=None)
+        if len(values) > 1:
+            abort(400, "The address holds more than one WLS-Response.")
+        text, arrived_at = values[0], _this_url_without_response()
+    else:
+        try:
+            text, arrived_at = extract(request.form.get("response", ""))
+        except ValueError as exc:
+            abort(400, f"{exc}.")
+        if not text:
+            abort(400, "Paste a WLS-Response to inspect.")
+    form["response"] = text
+    if not form["url"] and arrived_at:
+        form["url"] = arrived_at
+    aauth = frozenset(a for a in re.split(r"[,\s]+", form["aauth"]) if a) or None
+    result = explain(
+        text,
+        keys=(LIVE if form["trust"] == "live" else DEMO).keys,
+        url=form["url"] or None,
+        iact=_IACT[form["iact"]],
+        aauth=aauth,
+        params=form["params"] or None,
+    )
+    page = render_template("inspect.html", form=form, result=result)
+    return page, 200 if result.valid else 400
+
+
+def _this_url_without_response() -> str:
+    """The URL of this request minus ``WLS-Response``: what a response that
+    arrived here should be for. The host is the one Flask checked."""
+    query = b"&".join(
+        part for part in request.query_string.split(b"&")
+        if part and unquote_plus(part.partition(b"=")[0].decode("latin-1")) != "WLS-Response"
+    )
+    return request.base_url + ("?" + query.decode("latin-1") if query else "")
+
+
+# --- shared pieces -------------------------------------------------------------------
+
+
+def _csrf_token() -> str:
+    if CSRF not in session:
+        session[CSRF] = secrets.token_urlsafe(24)
+    return session[CSRF]  # type: ignore[no-any-return]
+
+
+def _check_csrf() -> None:
+    """Forms that change who is logged in must come from our own pages:
+    else another site could log a visitor in as someone else."""
+    sent = request.form.get("csrf", "")
+    expected = session.get(CSRF)
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise BadRequest("This form has expired or did not come from this site. "
+                         "Go back, reload the page and try again.")
+
+
+def _template_context() -> dict[str, Any]:
+    try:
+        request.host  # noqa: B018
+    except SecurityError:  # no links can be built for a host we do not answer to
+        host_ok = False
+    else:
+        host_ok = True
+    return {
+        "host_ok": host_ok,
+        "wls": configured_wls(),
+        "csrf_token": _csrf_token,
+        "user": session.get(USER),
+        "login_method": session.get(METHOD),
+        "raven_principal": auth_decorator.principal,
+    }
+
+
+def _utc(epoch: int | None) -> str:
+    if epoch is None:
+        return "not given"
+    moment = datetime.fromtimestamp(epoch, timezone.utc)
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _from_now(epoch: int | None) -> str:
+    if epoch is None:
+        return ""
+    delta = round(epoch - datetime.now(timezone.utc).timestamp())
+    if not delta:
+        return "now"
+    return f"in {duration(delta)}" if delta > 0 else f"{duration(delta)} ago"
+
+
+def _refuse_undecodable_query() -> None:
+    # Werkzeug's request.args raises UnicodeDecodeError (a 500) for raw
+    # bytes that are not UTF-8; the decorator reads request.args too.
+    try:
+        request.query_string.decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, "The address holds bytes that are not UTF-8 text.")
+
+
+def _error_page(error: HTTPException) -> Any:
+    if error.response is not None:  # the glue's own page (403, 401, ...): keep it
+        return error.get_response()
+    headers = {}
+    if getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    return render_template("error.html", error=error), error.code or 500, headers
+
+
+def _security_headers(response: WerkzeugResponse) -> WerkzeugResponse:
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Pages may hold a WLS-Response in their address: keep it out of Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    return response

@@ -1,0 +1,157 @@
+"""The response inspector: arriving with a response, or pasting one."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html import unescape
+from urllib.parse import urlencode
+
+import pytest
+
+from raven.response import utcnow
+from raven.testing import make_response
+
+HERE = "http://127.0.0.1:5000/inspect"
+
+
+def checks(r) -> dict[str, str]:
+    """check name -> state, as the page shows them."""
+    table = re.search(r'<table id="checks">(.*?)</table>', r.get_data(as_text=True), re.S)
+    return {
+        name: state for name, state in re.findall(
+            r"<th><code>([^<]+)</code></th>\s*<td[^>]*>([^<]+)</td>", table.group(1)
+        )
+    }
+
+
+def fields(r) -> dict[str, tuple[str, str]]:
+    table = re.search(r'<table id="fields">(.*?)</table>', r.get_data(as_text=True), re.S)
+    rows = re.findall(r"<th>([^<]+)</th><td><code>(.*?)</code></td><td>(.*?)</td>",
+                      table.group(1), re.S)
+    return {name: (unescape(raw), unescape(meaning)) for name, raw, meaning in rows}
+
+
+def verdict(r) -> str:
+    return unescape(re.search(r'<p id="verdict"[^>]*>(.*?)</p>', r.text, re.S).group(1))
+
+
+def paste(visitor, response: str, **form):
+    return visitor.client.post(HERE, data={"response": response, **form})
+
+
+def test_the_empty_inspector_is_a_form(visitor, page):
+    r = visitor.get("/inspect")
+    assert r.status_code == 200
+    assert 'id="verdict"' not in r.text and "<textarea" in r.text
+
+
+def test_arriving_from_the_wls_checks_the_url_it_arrived_at(visitor):
+    r = visitor.get("/inspect?" + urlencode(
+        {"WLS-Response": make_response(HERE, life=600, params="tok")}))
+    assert r.status_code == 200
+    assert verdict(r).startswith("Valid: a login of test0001 (ptags: current).")
+    assert checks(r) == {"format": "passed", "kid": "passed", "signature": "passed",
+                         "url": "passed", "issue": "passed", "iact/aauth": "passed",
+                         "params": "not checked"}
+    f = fields(r)
+    assert list(f) == ["ver", "status", "msg", "issue", "id", "url", "principal", "ptags",
+                       "auth", "sso", "life", "params", "kid", "sig"]
+    assert f["status"] == ("200", "Successful authentication")
+    assert f["life"] == ("600", "10 min left of the user's session with the WLS")
+    assert f["kid"][1] == "the published demo key: test only, proves nothing"
+    assert "proves nothing about anyone" in r.text
+    assert f'value="{HERE}"' in r.text  # the URL it checked against, for another try
+
+
+def test_the_query_it_arrived_with_is_part_of_the_url(visitor):
+    good = make_response(HERE + "?x=1")
+    r = visitor.get("/inspect?x=1&" + urlencode({"WLS-Response": good}))
+    assert checks(r)["url"] == "passed"
+    r = visitor.get("/inspect?x=2&" + urlencode({"WLS-Response": good}))
+    assert r.status_code == 400
+    assert checks(r)["url"] == "failed"
+
+
+def test_a_pasted_response_is_checked_against_what_you_give(visitor, page):
+    response = make_response("http://app.example/", params="p1", sso={"pwd"})
+    r = paste(visitor, response, url="http://app.example/", params="p1", iact="no",
+              aauth="pwd")
+    assert r.status_code == 200
+    assert set(checks(r).values()) == {"passed"}
+    r = paste(visitor, response, url="http://other.example/", params="p2", iact="yes")
+    assert r.status_code == 400
+    assert checks(r) | {} == {**checks(r), "url": "failed", "params": "failed",
+                              "iact/aauth": "failed"}
+    assert verdict(r) == "Not valid: failed url, iact/aauth, params."
+
+
+def test_a_whole_url_can_be_pasted(visitor):
+    url = "http://app.example/page?a=1&" + urlencode(
+        {"WLS-Response": make_response("http://app.example/page?a=1")})
+    r = paste(visitor, "  " + url + "\n")
+    assert r.status_code == 200
+    assert 'value="http://app.example/page?a=1"' in r.text
+
+
+def test_live_trust_refuses_the_demo_key_and_says_how_to_see_more(visitor, page):
+    r = paste(visitor, make_response(HERE), trust="live", url=HERE)
+    assert r.status_code == 400
+    assert checks(r)["kid"] == "failed"
+    assert checks(r)["signature"] == "not checked"
+    assert "kid 901 is the published demo key" in page.text(r)
+
+
+def test_a_cancel_without_a_signature_is_valid_but_unsigned(visitor):
+    r = paste(visitor, make_response(HERE, status=410, ver=1), url=HERE)
+    assert r.status_code == 200
+    assert verdict(r).startswith("Valid: the user cancelled the authentication request "
+                                 "(status 410).")
+    assert checks(r)["signature"] == "not checked"
+    assert "ptags" not in fields(r)  # a version 1 response has none
+
+
+def test_a_stale_response_fails_the_issue_check(visitor):
+    old = utcnow() - timedelta(hours=2)
+    r = paste(visitor, make_response(HERE, issue=old), url=HERE)
+    assert r.status_code == 400
+    assert checks(r)["issue"] == "failed"
+    assert "2 h ago" in fields(r)["issue"][1]
+
+
+def test_a_damaged_response_shows_its_parts_escaped(visitor):
+    r = paste(visitor, '3!200!<script>alert("x")</script>!\x1b[31m')
+    assert r.status_code == 400
+    assert checks(r)["format"] == "failed"
+    html = r.get_data(as_text=True)
+    assert "<script>alert" not in html and "\x1b" not in html
+    assert fields(r)["field 4"][0] == "\\x1b[31m"
+
+
+def test_a_tampered_response_fails_the_signature(visitor):
+    r = paste(visitor, make_response(HERE).replace("test0001", "test0002"), url=HERE)
+    assert checks(r)["signature"] == "failed"
+    assert fields(r)["principal"][0] == "test0002"
+
+
+@pytest.mark.parametrize("form", [
+    {"response": ""}, {"response": "   "}, {"response": "x", "trust": "nobody"},
+    {"response": "x", "iact": "maybe"}, {"response": "http://h/?WLS-Response="},
+    {"response": "http://h/?WLS-Response=a&WLS-Response=b"},
+])
+def test_unusable_forms_are_a_400(visitor, form):
+    assert visitor.client.post(HERE, data=form).status_code == 400
+
+
+def test_two_responses_in_the_address_are_a_400(visitor):
+    assert visitor.get("/inspect?WLS-Response=a&WLS-Response=b").status_code == 400
+
+
+def test_a_huge_paste_is_refused_before_reading(visitor):
+    assert paste(visitor, "3!" * 50_000).status_code == 413
+
+
+def test_a_long_but_acceptable_paste_is_explained_briefly(visitor, page):
+    r = paste(visitor, "3!" + "x" * 20_000)
+    assert r.status_code == 400
+    assert "too long to be a response" in page.text(r)

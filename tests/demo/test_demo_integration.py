@@ -1,0 +1,195 @@
+"""The integration page: Raven by hand next to the site's own login, with a
+flashed message for every outcome."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from raven.keys import SigningKey
+from raven.response import utcnow
+from raven.testing import make_response
+
+RESPONSE_URL = "http://127.0.0.1:5000/integration/response"
+
+
+def test_the_page_offers_both_methods(visitor, page):
+    r = visitor.get("/integration")
+    words = page.text(r)
+    assert "You are not logged in to this site" in words
+    assert "Log in with Raven" in words and "this site's own login" in words
+    assert 'name="csrf"' in r.get_data(as_text=True)
+
+
+# --- the site's own login -------------------------------------------------------------
+
+
+def test_logging_in_with_a_user_name(visitor, page):
+    r = visitor.post("/integration/password", {"username": "alice"})
+    assert (r.status_code, r.location) == (303, "/integration")
+    r = visitor.get("/integration")
+    assert page.flashes(r) == [
+        ("success", "Logged in as alice with a user name: this site's own login, not Raven.")
+    ]
+    assert "You are logged in to this site as alice (via username)" in page.text(r)
+    assert page.flashes(visitor.get("/integration")) == []  # shown once
+    secrets = visitor.get("/integration/secrets")
+    assert secrets.status_code == 200
+    assert "You are alice, logged in via username" in page.text(secrets)
+
+
+@pytest.mark.parametrize("name", ["", "  ", "-alice", "a" * 33, "<script>x</script>", "é"])
+def test_a_bad_user_name_is_a_400_with_a_message(visitor, page, name):
+    r = visitor.post("/integration/password", {"username": name})
+    assert r.status_code == 400
+    assert page.flashes(r)[0][0] == "error"
+    assert "A user name is 1 to 32 letters" in page.flashes(r)[0][1]
+    assert "<script>x" not in r.get_data(as_text=True)
+    assert visitor.get("/integration/secrets").status_code == 401
+
+
+def test_the_user_name_form_needs_its_token(visitor):
+    r = visitor.post("/integration/password", {"username": "alice"}, csrf=False)
+    assert r.status_code == 400
+    r = visitor.post("/integration/password", {"username": "alice", "csrf": "forged"},
+                     csrf=False)
+    assert r.status_code == 400
+    assert visitor.get("/integration/secrets").status_code == 401
+
+
+def test_the_members_page_wants_a_login(visitor, page):
+    r = visitor.get("/integration/secrets")
+    assert r.status_code == 401
+    assert "Log in first, on the integration page" in page.text(r)
+
+
+# --- Raven, by hand ---------------------------------------------------------------------
+
+
+def test_login_sends_a_hand_built_request_with_a_fresh_token(visitor):
+    first = visitor.start("/integration/login")
+    second = visitor.start("/integration/login")
+    assert first["url"] == RESPONSE_URL
+    assert first["desc"] == "the python-raven demo"
+    assert first["params"] != second["params"]
+    assert visitor.session()["integration_tokens"] == [first["params"], second["params"]]
+
+
+def test_only_the_last_five_tokens_are_kept(visitor):
+    sent = [visitor.start("/integration/login")["params"] for _ in range(7)]
+    assert visitor.session()["integration_tokens"] == sent[-5:]
+
+
+def test_a_raven_login_is_flashed_and_remembered(visitor, page):
+    r = visitor.login("/integration/login", "test0003")
+    assert r.request.path == "/integration"
+    assert page.flashes(r) == [("success", "Logged in as test0003 with Raven (ptags: current).")]
+    assert "logged in to this site as test0003 (via raven)" in page.text(r)
+    assert "You are test0003, logged in via raven" in page.text(visitor.get("/integration/secrets"))
+    assert visitor.session()["integration_tokens"] == []  # spent
+
+
+def test_someone_not_current_may_log_in_here_and_is_told_their_ptags(visitor, page):
+    r = visitor.login("/integration/login", "test0401", ptags=set())
+    assert page.flashes(r) == [("success", "Logged in as test0401 with Raven (ptags: none).")]
+
+
+@pytest.mark.parametrize("ver", [1, 3])
+def test_a_cancel_is_flashed(visitor, page, ver):
+    r = visitor.login("/integration/login", status=410, ver=ver)
+    assert r.request.path == "/integration"
+    assert page.flashes(r) == [("info", "You cancelled the Raven login. Nothing has changed.")]
+    assert "You are not logged in to this site" in page.text(r)
+
+
+@pytest.mark.parametrize("status, words", [
+    (540, "Interaction would be required (status 540): the user would have to log in."),
+    (570, "Authentication declined (status 570): the user would have to log in."),
+    (510, "No mutually acceptable authentication types available (status 510): the user "
+          "would have to log in."),
+])
+def test_other_refusals_are_flashed_with_the_wls_message(visitor, page, status, words):
+    r = visitor.login("/integration/login", status=status, msg="the user would have to log in")
+    assert page.flashes(r) == [("error", "Raven did not log you in: " + words)]
+
+
+def test_a_failure_keeps_whoever_was_logged_in(visitor, page):
+    visitor.post("/integration/password", {"username": "alice"})
+    r = visitor.login("/integration/login", status=410)
+    assert "logged in to this site as alice" in page.text(r)
+
+
+def _refused(visitor, page, response_for, check: str):
+    """Come back with a bad response; expect a 400 naming the check, flashed."""
+    query = visitor.start("/integration/login")
+    r = visitor.come_back(query["url"], response_for(query))
+    assert r.status_code == 400
+    (category, message), = page.flashes(r)
+    assert category == "error"
+    assert message.startswith(f"Raven login refused (check {check}): ")
+    assert "You are not logged in to this site" in page.text(r)
+    return message
+
+
+def test_a_replayed_response_is_refused(visitor, page):
+    query = visitor.start("/integration/login")
+    response = make_response(query["url"], params=query["params"])
+    assert visitor.come_back(query["url"], response).status_code == 303
+    visitor.post("/logout")
+    r = visitor.come_back(query["url"], response)
+    assert r.status_code == 400
+    assert "check params" in page.flashes(r)[-1][1]
+
+
+def test_a_response_for_another_browser_is_refused(visitor, page):
+    message = _refused(visitor, page, lambda q: make_response(q["url"], params="someone else"),
+                       "params")
+    assert "does not answer a login started in this browser" in message
+
+
+def test_a_response_for_another_url_is_refused(visitor, page):
+    message = _refused(
+        visitor, page,
+        lambda q: make_response("http://127.0.0.1:5000/elsewhere", params=q["params"]), "url")
+    assert "http://127.0.0.1:5000/elsewhere" in message
+
+
+def test_a_stale_response_is_refused(visitor, page):
+    old = utcnow() - timedelta(minutes=5)
+    _refused(visitor, page, lambda q: make_response(q["url"], params=q["params"], issue=old),
+             "issue")
+
+
+def test_a_forged_signature_is_refused(visitor, page):
+    def forged(q):
+        return make_response(q["url"], params=q["params"]).replace("test0001", "test0002")
+
+    _refused(visitor, page, forged, "signature")
+
+
+def test_a_response_signed_with_another_key_is_refused(visitor, page):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = SigningKey(rsa.generate_private_key(public_exponent=65537, key_size=1024), "7")
+    _refused(visitor, page,
+             lambda q: make_response(q["url"], params=q["params"], signing_key=other), "kid")
+
+
+def test_a_malformed_response_is_refused_and_not_echoed_raw(visitor, page):
+    _refused(visitor, page, lambda q: "3!200!<b>x</b>!junk", "format")
+    query = visitor.start("/integration/login")
+    html = visitor.come_back(query["url"], "3!<b>x</b>" + "!" * 12).get_data(as_text=True)
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+@pytest.mark.parametrize("query", ["", "?WLS-Response=a&WLS-Response=b"])
+def test_no_or_two_responses_are_refused(visitor, page, query):
+    r = visitor.get("/integration/response" + query)
+    assert r.status_code == 400
+    assert "check format" in page.flashes(r)[0][1]
+
+
+def test_a_response_must_arrive_by_get(visitor):
+    r = visitor.client.post(RESPONSE_URL, data={"WLS-Response": "x"})
+    assert r.status_code == 405

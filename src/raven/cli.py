@@ -149,3 +149,200 @@ def wls(
     sys.stdout.flush()
     server.serve_forever()
     click.echo("Stopped.")
+
+
+# --- raven demo -------------------------------------------------------------------
+
+DEMO_PORT = 5000
+
+
+@main.command()
+@server_options(DEMO_PORT)
+@click.option(
+    "--wls-port", type=click.IntRange(0, 65535), default=WLS_PORT, show_default=True,
+    help="Port for the local test WLS (0 picks a free one).",
+)
+def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
+    """Run the demo application and the local test WLS, wired to each other.
+
+    Open the address it prints and log in as test0001, password 'test'.
+    No network is needed. Logins last until the demo stops, unless
+    RAVEN_DEMO_SECRET_KEY is set in the environment.
+    """
+    from .demo import create_app as create_demo
+    from .wls import create_app as create_wls
+
+    if port == wls_port and port != 0:
+        raise click.UsageError("--port and --wls-port must differ")
+    wls_server = bind_server(create_wls(), host, wls_port, allow_non_loopback)
+    try:
+        config: dict[str, Any] = {"RAVEN_WLS": wls_server.url, "TRUSTED_HOSTS": [host]}
+        if os.environ.get("RAVEN_DEMO_SECRET_KEY"):
+            config["SECRET_KEY"] = os.environ["RAVEN_DEMO_SECRET_KEY"]
+        demo_server = bind_server(create_demo(config), host, port, allow_non_loopback)
+    except BaseException:
+        wls_server.stop()
+        raise
+    click.echo(f"python-raven demo. {TESTING_ONLY}")
+    click.echo(f"  Open           {demo_server.url}/   (Ctrl+C stops both servers)")
+    click.echo(f"  Test WLS       {wls_server.url}/")
+    click.echo("  Test users     test0001-test0500, password 'test' "
+               "(test0001-test0400 are 'current')")
+    sys.stdout.flush()
+    wls_server.start()
+    try:
+        demo_server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo_server.stop()
+        wls_server.stop()
+    click.echo("Stopped.")
+
+
+# --- raven request ------------------------------------------------------------------
+
+def _wls_option_choice(demo: bool, wls_url: str | None) -> Any:
+    from .demo.wls_choice import DEMO, LIVE, local_wls
+
+    if demo and wls_url is not None:
+        raise click.UsageError("--demo and --wls-url are alternatives: give one")
+    if wls_url is not None:
+        try:
+            return local_wls(wls_url)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--wls-url") from None
+    return DEMO if demo else LIVE
+
+
+@main.command("request")
+@click.argument("url")
+@click.option("--desc", help="What the site is, shown by the WLS.")
+@click.option("--msg", help="Why a login is needed now, shown by the WLS.")
+@click.option("--params", help="Data the WLS returns unchanged in its response.")
+@click.option("--aauth", metavar="TYPES", help="Acceptable authentication types, e.g. pwd.")
+@click.option("--iact", type=click.Choice(["yes", "no"]),
+              help="yes: the user must type a password now; no: must not be asked.")
+@click.option("--fail", is_flag=True, help="Ask the WLS to show errors itself.")
+@click.option("--ver", type=click.Choice(["1", "2", "3"]), default="3", show_default=True,
+              help="Protocol version to ask for.")
+@click.option("--demo", is_flag=True, help="Send it to Raven's demo server.")
+@click.option("--wls-url", metavar="URL",
+              help="Send it to a test WLS at this base URL, e.g. http://127.0.0.1:5001.")
+def request_command(
+    url: str, desc: str | None, msg: str | None, params: str | None, aauth: str | None,
+    iact: str | None, fail: bool, ver: str, demo: bool, wls_url: str | None,
+) -> None:
+    """Print the authentication request URL for a response to come back to URL.
+
+    It goes to live Raven unless --demo or --wls-url says otherwise. Send a
+    browser there; the WLS answers at URL with WLS-Response appended, which
+    'raven decode' explains.
+    """
+    from .errors import RequestError
+
+    wls_choice = _wls_option_choice(demo, wls_url)
+    try:
+        built = wls_choice.request(
+            url, desc=desc, aauth=aauth, iact=None if iact is None else iact == "yes",
+            msg=msg, params=params, fail=fail or None, ver=int(ver),
+        )
+    except RequestError as exc:
+        hint = f"--{exc.field}" if exc.field and exc.field != "url" else "URL"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+    click.echo(str(built))
+
+
+# --- raven decode -------------------------------------------------------------------
+
+@main.command()
+@click.argument("string")
+@click.option("--demo", is_flag=True,
+              help="Trust the demo key (kid 901): for Raven's demo server or a test WLS.")
+@click.option("--key", "key_path", type=click.Path(), metavar="PEM",
+              help="Trust this public key (with --kid), or the pubkeyNNN files of a directory.")
+@click.option("--kid", help="The key id of --key.")
+@click.option("--url", help="The URL the request was sent from; the response must be for it.")
+@click.option("--params", help="The params the request sent; the response must carry them.")
+@click.option("--iact", type=click.Choice(["yes", "no"]), help="The iact the application needs.")
+@click.option("--aauth", metavar="TYPES", help="Authentication types the application accepts.")
+@click.option("--max-age", type=click.FloatRange(min=0), default=20, show_default=True,
+              metavar="SECONDS", help="How old the response may be (plus 5 s of clock skew).")
+def decode(
+    string: str, demo: bool, key_path: str | None, kid: str | None, url: str | None,
+    params: str | None, iact: str | None, aauth: str | None, max_age: float,
+) -> int:
+    """Parse, verify and explain a WLS-Response: every field, every check.
+
+    STRING is the response, or the URL (or query string) it arrived on, as
+    copied from an address bar or a log; '-' reads it from standard input.
+    Quote it: it contains '!'. Live Raven's key (kid 2) is trusted unless
+    --demo or --key says otherwise. Exit status 0 only if the response is
+    valid (a valid response may still say the login failed, e.g. a cancel).
+    """
+    from .demo.explain import explain, extract
+    from .keys import DEMO_KEYS, LIVE_KEYS
+
+    if demo and key_path is not None:
+        raise click.UsageError("--demo and --key are alternatives: give one")
+    if key_path is not None:
+        keys = _load_keys(key_path, kid)
+        source = f"the key(s) of {key_path}"
+    elif kid is not None:
+        raise click.UsageError("--kid goes with --key")
+    else:
+        keys = DEMO_KEYS if demo else LIVE_KEYS
+        source = "Raven's demo key (kid 901)" if demo else "live Raven's key (kid 2)"
+    if string == "-":
+        string = click.get_text_stream("stdin").read()
+    try:
+        text, arrived_at = extract(string)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="STRING") from None
+    if not text:
+        raise click.BadParameter("no response given", param_hint="STRING")
+    result = explain(
+        text, keys=keys, url=url if url is not None else arrived_at,
+        iact=None if iact is None else iact == "yes",
+        aauth=None if aauth is None else [a for a in aauth.replace(" ", ",").split(",") if a],
+        params=params, max_age=max_age,
+    )
+    _print_explanation(result, source)
+    return 0 if result.valid else 1
+
+
+def _load_keys(path: str, kid: str | None) -> Any:
+    from .keys import keyring, keyring_from_directory
+
+    try:
+        if os.path.isdir(path):
+            if kid is not None:
+                raise click.UsageError("--kid is for a key file; a directory names its own")
+            return keyring_from_directory(path)
+        if kid is None:
+            raise click.UsageError("--key needs --kid, the key's number")
+        with open(path, "rb") as fh:
+            return keyring({kid: fh.read()})
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise click.ClickException(f"cannot use {path} as a public key: {exc}") from None
+
+
+def _print_explanation(result: Any, source: str) -> None:
+    width = min(24, max((len(f.raw) for f in result.fields), default=0))
+    click.echo(f"Checked against {source}.")
+    click.echo("")
+    click.echo("Fields")
+    for f in result.fields:
+        click.echo(f"  {f.name:<10} {f.raw or '(empty)':<{width}}  {f.meaning}".rstrip())
+    click.echo("")
+    click.echo("Checks")
+    for c in result.checks:
+        state = "FAILED" if c.state == "failed" else c.state
+        click.echo(f"  {state:<12} {c.name:<11} {c.title}: {c.detail}")
+    for note in result.notes:
+        click.echo("")
+        click.echo(note)
+    click.echo("")
+    click.echo(result.verdict)

@@ -1,0 +1,149 @@
+"""``raven decode``: every field and check, and an exit status that says
+whether the response is valid."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from importlib import resources
+from urllib.parse import urlencode
+
+import pytest
+
+from raven.response import utcnow
+from raven.testing import make_response
+
+URL = "http://127.0.0.1:5000/page"
+
+
+def check_line(output: str, name: str) -> str:
+    return next(line for line in output.splitlines()
+                if line.split()[1:2] == [name] or line.split()[2:3] == [name])
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help(raven, flag):
+    result = raven("decode", flag)
+    assert result.exit_code == 0
+    for word in ("STRING", "--demo", "--key", "--kid", "--url", "Exit status 0"):
+        assert word in result.output
+
+
+def test_a_valid_response_explains_everything_and_exits_0(raven):
+    response = make_response(URL, params="tok", life=600)
+    result = raven("decode", response, "--demo", "--url", URL, "--params", "tok")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for name in ("ver", "status", "msg", "issue", "id", "url", "principal", "ptags", "auth",
+                 "sso", "life", "params", "kid", "sig"):
+        assert f"\n  {name} " in out
+    for check in ("format", "kid", "signature", "url", "issue", "iact/aauth", "params"):
+        assert check_line(out, check).split()[0] == "passed"
+    assert "10 min left of the user's session" in out
+    assert out.strip().endswith("Valid: a login of test0001 (ptags: current).")
+
+
+def test_live_is_trusted_by_default_so_a_demo_signed_response_is_invalid(raven):
+    result = raven("decode", make_response(URL))
+    assert result.exit_code == 1
+    assert check_line(result.output, "kid").startswith("  FAILED")
+    assert "--demo" in result.output
+    assert result.output.strip().endswith("Not valid: failed kid.")
+
+
+@pytest.mark.parametrize("extra, failed", [
+    (["--url", "http://127.0.0.1:5000/other"], "url"),
+    (["--params", "not-these"], "params"),
+    (["--iact", "no"], "iact/aauth"),
+    (["--aauth", "x-other"], "iact/aauth"),
+])
+def test_each_failed_check_makes_it_invalid(raven, extra, failed):
+    result = raven("decode", make_response(URL, params="tok"), "--demo", *extra)
+    assert result.exit_code == 1
+    assert check_line(result.output, failed).startswith("  FAILED")
+
+
+def test_a_stale_response_is_invalid_unless_max_age_allows_it(raven):
+    response = make_response(URL, issue=utcnow() - timedelta(minutes=2))
+    result = raven("decode", response, "--demo")
+    assert result.exit_code == 1
+    assert re.search(r"issued 12\d s ago, more than the 25 s allowed", result.output)
+    assert raven("decode", response, "--demo", "--max-age", "600").exit_code == 0
+
+
+def test_a_cancel_is_a_valid_response(raven):
+    result = raven("decode", make_response(URL, status=410, ver=1), "--demo", "--url", URL)
+    assert result.exit_code == 0
+    assert "Valid: the user cancelled the authentication request (status 410)." in result.output
+
+
+def test_a_tampered_response_fails_the_signature(raven):
+    result = raven("decode", make_response(URL).replace("test0001", "test0002"), "--demo")
+    assert result.exit_code == 1
+    assert check_line(result.output, "signature").startswith("  FAILED")
+
+
+def test_garbage_is_an_invalid_response_not_an_error(raven):
+    result = raven("decode", "hello!world")
+    assert result.exit_code == 1
+    assert "Error" not in result.output
+    assert check_line(result.output, "format").startswith("  FAILED")
+
+
+def test_terminal_escapes_are_never_printed(raven):
+    result = raven("decode", "3!200!\x1b]0;pwned\x07!x")
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\\x1b]0;pwned\\x07" in result.output
+
+
+def test_a_url_from_a_log_is_read_and_its_url_checked(raven):
+    line = f"{URL}?x=1&" + urlencode({"WLS-Response": make_response(URL + "?x=1")})
+    assert raven("decode", line, "--demo").exit_code == 0
+    result = raven("decode", line.replace("x=1&", "x=2&"), "--demo")
+    assert result.exit_code == 1
+    assert check_line(result.output, "url").startswith("  FAILED")
+
+
+def test_dash_reads_standard_input(raven):
+    result = raven("decode", "-", "--demo", input=make_response(URL) + "\n")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_key_file_with_its_kid(raven, tmp_path):
+    pem = resources.files("raven.keys").joinpath("pubkey901.pem").read_bytes()
+    (tmp_path / "k.pem").write_bytes(pem)
+    result = raven("decode", make_response(URL), "--key", str(tmp_path / "k.pem"), "--kid", "901")
+    assert result.exit_code == 0, result.output
+    wrong = raven("decode", make_response(URL), "--key", str(tmp_path / "k.pem"), "--kid", "7")
+    assert wrong.exit_code == 1
+
+
+def test_a_key_directory(raven, tmp_path):
+    pem = resources.files("raven.keys").joinpath("pubkey901.pem").read_bytes()
+    (tmp_path / "pubkey901").write_bytes(pem)
+    assert raven("decode", make_response(URL), "--key", str(tmp_path)).exit_code == 0
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--demo", "--key", "k.pem", "--kid", "1"], ["--demo", "--key"]),
+    (["--key", "k.pem"], ["--kid"]),
+    (["--kid", "901"], ["--kid", "--key"]),
+    (["--key", "/no/such/file.pem", "--kid", "5"], ["/no/such/file.pem"]),
+    (["--max-age", "-1"], ["--max-age"]),
+    (["--iact", "maybe"], ["--iact"]),
+])
+def test_bad_options_are_one_line(raven, args, words):
+    raven.one_line_error(raven("decode", make_response(URL), *args), *words)
+
+
+def test_a_file_that_is_not_a_key_is_one_line(raven, tmp_path):
+    (tmp_path / "k.pem").write_text("not a key")
+    raven.one_line_error(
+        raven("decode", make_response(URL), "--key", str(tmp_path / "k.pem"), "--kid", "5"),
+        "k.pem", "public key")
+
+
+@pytest.mark.parametrize("string", ["", "   ", f"{URL}?WLS-Response=",
+                                    f"{URL}?WLS-Response=a&WLS-Response=b"])
+def test_no_response_at_all_is_one_line(raven, string):
+    raven.one_line_error(raven("decode", string), "STRING")

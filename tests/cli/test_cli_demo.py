@@ -1,0 +1,104 @@
+"""``raven demo``: the demo app and the local WLS, started together."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+
+import raven.demo as raven_demo
+from raven.wls.server import LiveServer
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help(raven, flag):
+    result = raven("demo", flag)
+    assert result.exit_code == 0
+    for word in ("--port", "5000", "--wls-port", "5001", "--host", "127.0.0.1", "test0001"):
+        assert word in result.output
+
+
+def test_same_ports_are_refused(raven):
+    raven.one_line_error(raven("demo", "--port", "5050", "--wls-port", "5050"),
+                         "--port", "--wls-port")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1"])
+def test_non_loopback_hosts_are_refused(raven, host):
+    raven.one_line_error(raven("demo", "--host", host, "--port", "0", "--wls-port", "0"),
+                         "loopback")
+
+
+@pytest.mark.parametrize("which", ["--port", "--wls-port"])
+def test_a_busy_port_is_one_line_and_frees_the_other(raven, which):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = str(busy.getsockname()[1])
+        with socket.create_server(("127.0.0.1", 0)) as spare:
+            other = spare.getsockname()[1]
+        other_flag = "--wls-port" if which == "--port" else "--port"
+        raven.one_line_error(raven("demo", which, port, other_flag, str(other)),
+                             "cannot listen", port)
+    with socket.create_server(("127.0.0.1", other)):
+        pass  # nothing was left listening on the other port
+
+
+def test_the_demo_is_wired_to_the_wls_it_starts(raven, monkeypatch):
+    made = []
+    real_create_app = raven_demo.create_app
+
+    def create_app(config=None):
+        made.append(config)
+        return real_create_app(config)
+
+    monkeypatch.setattr(raven_demo, "create_app", create_app)
+    monkeypatch.setattr(LiveServer, "serve_forever", lambda self: None)  # return at once
+    monkeypatch.setenv("RAVEN_DEMO_SECRET_KEY", "kept across restarts")
+    result = raven("demo", "--port", "0", "--wls-port", "0")
+    assert result.exit_code == 0, result.output
+    (config,) = made
+    lines = result.output.splitlines()
+    wls_url = next(line.split()[2] for line in lines if line.startswith("  Test WLS"))
+    assert config["RAVEN_WLS"] + "/" == wls_url
+    assert config["TRUSTED_HOSTS"] == ["127.0.0.1"]
+    assert config["SECRET_KEY"] == "kept across restarts"
+    assert result.output.strip().endswith("Stopped.")
+
+
+def test_raven_demo_serves_a_login_until_interrupted():
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("RAVEN_DEMO_SECRET_KEY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from raven.cli import main; main()", "demo",
+         "--port", "0", "--wls-port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        banner = [proc.stdout.readline() for _ in range(4)]
+        assert "development and testing only" in banner[0]
+        demo_url = banner[1].split()[1].rstrip("/")
+        wls_url = banner[2].split()[2].rstrip("/")
+        assert demo_url.startswith("http://127.0.0.1:") and wls_url.startswith("http://127.0.0.1:")
+        browser = requests.Session()
+        form = browser.get(demo_url + "/protected", timeout=10)
+        assert form.url.startswith(wls_url + "/auth/authenticate.html?")
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+                                 form.text))
+        fields.update(userid="test0001", pwd="test")
+        page = browser.post(wls_url + "/auth/authenticate.html", data=fields, timeout=10)
+        assert page.url == demo_url + "/protected"
+        assert page.status_code == 200 and "test0001" in page.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "Stopped." in out
+    assert "Traceback" not in err
+    for url in (demo_url, wls_url):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url + "/", timeout=2)

@@ -27,9 +27,10 @@ def checks(r) -> dict[str, str]:
 
 def fields(r) -> dict[str, tuple[str, str]]:
     table = re.search(r'<table id="fields">(.*?)</table>', r.get_data(as_text=True), re.S)
-    rows = re.findall(r"<th>([^<]+)</th><td><code>(.*?)</code></td><td>(.*?)</td>",
+    rows = re.findall(r'<th>([^<]+)</th><td class="raw">(.*?)</td><td>(.*?)</td>',
                       table.group(1), re.S)
-    return {name: (unescape(raw), unescape(meaning)) for name, raw, meaning in rows}
+    return {name: (unescape(re.sub(r"<[^>]+>", "", raw)), unescape(meaning))
+            for name, raw, meaning in rows}
 
 
 def verdict(r) -> str:

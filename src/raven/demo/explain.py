@@ -303,7 +303,8 @@ def describe_fields(text: str, now: datetime) -> list[Field]:
                if names else "the first field is not a protocol version (1, 2 or 3)")
         return [Field(f"field {i}", visible(part), why if i == 1 else "")
                 for i, part in enumerate(parts[:20], 1)]
-    return [Field(name, visible(value), _meaning(name, value, now))
+    # The signature is long and means nothing to a reader: its start will do.
+    return [Field(name, visible(value, 40 if name == "sig" else 200), _meaning(name, value, now))
             for name, value in zip(names, parts, strict=True)]
 
 

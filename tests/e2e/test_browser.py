@@ -1,0 +1,156 @@
+"""Logging in to the demo like a person, in a real browser, with no network."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+pytestmark = pytest.mark.browser
+
+class Person:
+    """What someone at the keyboard does: open, type, click, read."""
+
+    def __init__(self, driver, demo_url: str, wls_url: str) -> None:
+        self.driver, self.demo, self.wls = driver, demo_url, wls_url
+
+    def fresh_start(self) -> None:
+        """A browser with no cookies: logged in nowhere, the WLS included."""
+        self.driver.get(self.demo + "/")
+        self.driver.delete_all_cookies()  # one host, so the WLS's cookie goes too
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.demo + path)
+
+    def click(self, element_id: str) -> None:
+        self.driver.find_element(By.ID, element_id).click()
+
+    def type(self, element_id: str, text: str) -> None:
+        box = self.driver.find_element(By.ID, element_id)
+        box.clear()
+        box.send_keys(text)
+
+    def wait_for(self, words: str) -> str:
+        """Wait until the page shows ``words``; return the page's text."""
+        # While a page is being replaced the old one's nodes vanish under us:
+        # such errors only mean "not yet".
+        WebDriverWait(self.driver, 10, ignored_exceptions=(WebDriverException,)
+                      ).until(lambda d: words in self.text)
+        return self.text
+
+    @property
+    def text(self) -> str:
+        return self.driver.execute_script("return document.body ? document.body.innerText : ''")
+
+    @property
+    def url(self) -> str:
+        return self.driver.current_url
+
+    def flashes(self) -> list[str]:
+        return [li.text for li in self.driver.find_elements(By.CSS_SELECTOR, ".flashes li")]
+
+    def log_in_at_the_wls(self, userid: str, password: str = "test") -> None:
+        self.wait_for("Log in to the test web login service")
+        assert self.url.startswith(self.wls + "/auth/authenticate.html?")
+        self.type("userid", userid)
+        self.type("pwd", password)
+        self.driver.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
+
+    def cancel_at_the_wls(self) -> None:
+        self.wait_for("Log in to the test web login service")
+        self.driver.find_element(By.CSS_SELECTOR, "button[name=cancel]").click()
+
+
+@pytest.fixture
+def person(browser, servers) -> Person:
+    p = Person(browser, *servers)
+    p.fresh_start()
+    return p
+
+
+def test_a_current_user_logs_in_then_logs_out_fully(person, screenshot_to):
+    person.open("/protected")
+    person.log_in_at_the_wls("test0001")
+    text = person.wait_for("Hello, test0001")
+    assert person.url == person.demo + "/protected"
+    assert person.driver.find_element(By.ID, "ptags").text == "current"
+    for label in ("issue", "life", "last use", "expires", "expires_all", "config max life"):
+        assert label in text
+
+    person.open("/")
+    person.wait_for("You are logged in with Raven as test0001")
+    for path in screenshot_to:
+        person.driver.save_screenshot(str(path))
+
+    person.open("/logout")
+    person.click("logout-wls")
+    person.wait_for("Logged out of the test web login service")
+    assert "You are no longer logged in as test0001 here" in person.text
+    assert person.url == person.wls + "/auth/logout.html"
+
+    person.open("/")
+    assert "You are logged out of the demo, and the WLS has ended" in person.flashes()[0]
+    person.open("/protected")  # no session anywhere: the WLS asks for a password again
+    person.wait_for("Log in to the test web login service")
+
+
+def test_someone_not_current_is_refused_with_the_403_page(person):
+    person.open("/protected")
+    person.log_in_at_the_wls("test0401")
+    text = person.wait_for("You may not see this page")
+    assert person.driver.title.startswith("Access denied")
+    assert "You are logged in as test0401" in text
+    assert "Hello," not in text  # the protected page itself never showed
+
+
+def test_cancelling_gets_the_401_page(person):
+    person.open("/protected")
+    person.cancel_at_the_wls()
+    person.wait_for("You cancelled the login")
+    assert person.driver.title.startswith("Not logged in")
+    assert person.url.startswith(person.demo + "/protected?WLS-Response=1!410!")
+
+
+def test_the_integration_page_with_both_methods(person):
+    person.open("/integration")
+    person.click("login-raven")
+    person.log_in_at_the_wls("test0002")
+    person.wait_for("logged in to this site as test0002")
+    assert person.flashes() == ["Logged in as test0002 with Raven (ptags: current)."]
+    assert person.url == person.demo + "/integration"
+
+    person.click("logout-here")
+    person.wait_for("You are logged out of the demo")
+    person.open("/integration")
+    person.type("username", "alice")
+    person.click("login-username")
+    person.wait_for("logged in to this site as alice (via username)")
+    assert person.flashes() == [
+        "Logged in as alice with a user name: this site's own login, not Raven."]
+
+    # The WLS session goes on: Raven logs test0002 in again without a password.
+    person.click("login-raven")
+    person.wait_for("logged in to this site as test0002")
+    assert person.flashes() == ["Logged in as test0002 with Raven (ptags: current)."]
+
+    person.fresh_start()
+    person.open("/integration")
+    person.click("login-raven")
+    person.cancel_at_the_wls()
+    person.wait_for("You cancelled the Raven login")
+    assert person.flashes() == ["You cancelled the Raven login. Nothing has changed."]
+
+
+def test_a_built_request_comes_back_to_the_inspector(person):
+    person.open("/builder")
+    person.type("desc", "the builder's test")
+    person.type("params", "hello from the builder")
+    person.click("build")
+    person.wait_for("In Python")
+    person.click("go")
+    person.wait_for("the builder's test")
+    person.log_in_at_the_wls("test0003")
+    person.wait_for("Valid: a login of test0003 (ptags: current).")
+    assert person.url.startswith(person.demo + "/inspect?WLS-Response=")
+    assert "hello from the builder" in person.text

@@ -98,3 +98,12 @@ def test_live_trusts_only_live_ravens_key_and_demo_only_the_demo_key():
         wls_for("https://raven.cam.ac.uk/")
     with pytest.raises(ValueError):
         wls_for("ftp://127.0.0.1/")
+
+
+def test_the_whitelist_holds_where_flask_ignores_trusted_hosts():
+    """Flask before 3.1 has no TRUSTED_HOSTS setting; the request class still checks."""
+    app = create_app({"TESTING": True})
+    app.config["TRUSTED_HOSTS"] = None
+    client = app.test_client()
+    assert client.get("http://evil.example/integration/login").status_code == 400
+    assert client.get("http://127.0.0.1:5000/integration/login").status_code == 303

@@ -24,6 +24,7 @@ from urllib.parse import unquote_plus
 from flask import (
     Blueprint,
     Flask,
+    Request,
     abort,
     current_app,
     flash,
@@ -91,6 +92,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     if not app.config["TRUSTED_HOSTS"]:
         raise ValueError("TRUSTED_HOSTS must name the host(s) the demo is reached at")
+    # Flask before 3.1 ignores TRUSTED_HOSTS; the request class works everywhere.
+    app.request_class = type(
+        "DemoRequest", (Request,), {"trusted_hosts": list(app.config["TRUSTED_HOSTS"])}
+    )
     auth_decorator.init_app(app)  # a bad RAVEN_* setting fails here, not later
     app.extensions["raven_demo"] = wls_for(app.config["RAVEN_WLS"])
     # The glue's refusal pages extend raven/base.html: give them our layout.

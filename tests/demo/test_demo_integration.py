@@ -193,3 +193,10 @@ def test_no_or_two_responses_are_refused(visitor, page, query):
 def test_a_response_must_arrive_by_get(visitor):
     r = visitor.client.post(RESPONSE_URL, data={"WLS-Response": "x"})
     assert r.status_code == 405
+
+
+def test_a_long_refusal_is_cut_short(visitor, page):
+    long_url = "http://127.0.0.1:5000/" + "x" * 3000
+    message = _refused(visitor, page, lambda q: make_response(long_url, params=q["params"]),
+                       "url")
+    assert len(message) < 400 and message.endswith("....")

@@ -101,6 +101,8 @@ def test_someone_not_current_is_refused_with_the_403_page(person):
     text = person.wait_for("You may not see this page")
     assert person.driver.title.startswith("Access denied")
     assert "You are logged in as test0401" in text
+    # said only when the user's ptags lack "current"
+    assert "it may be only for current staff and students" in text
     assert "Hello," not in text  # the protected page itself never showed
 
 

@@ -247,6 +247,7 @@ def integration_response() -> Any:
 
 def _integration_refused(check: str, why: str) -> tuple[str, int]:
     # Tell the user and log it; never retry by ourselves (a redirect loop).
+    why = visible(why, 300)
     logger.warning("integration login refused (check %s): %s", check, why)
     flash(f"Raven login refused (check {check}): {why}.", "error")
     return render_template("integration.html"), 400

@@ -203,7 +203,7 @@ def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
 # --- raven request ------------------------------------------------------------------
 
 def _wls_option_choice(demo: bool, wls_url: str | None) -> Any:
-    from .demo.wls_choice import DEMO, LIVE, local_wls
+    from .services import DEMO, LIVE, local_wls
 
     if demo and wls_url is not None:
         raise click.UsageError("--demo and --wls-url are alternatives: give one")

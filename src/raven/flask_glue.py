@@ -46,9 +46,8 @@ from werkzeug.sansio.utils import get_current_url
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from . import demoserver
 from .errors import ParamsMismatchError, RequestError, ResponseError
-from .keys import DEMO_KEYS, keyring_from_directory
+from .keys import DEMO_KEYS
 from .protocol import (
     RAVEN_AUTH,
     RAVEN_LOGOUT,
@@ -59,6 +58,7 @@ from .protocol import (
 )
 from .request import Request
 from .response import Response, utcnow
+from .services import wls_for
 
 __all__ = ["AuthDecorator", "ConfigurationError", "SESSION_KEY"]
 
@@ -614,37 +614,11 @@ def _choose_wls(
 def _wls_from_config(
     wls: Any, key_dir: Any
 ) -> tuple[type[Request], type[Response], str]:
-    name = wls.strip().lower() if isinstance(wls, str) else wls
-    if name is None or name == "live":
-        if key_dir is None:
-            return Request, Response, RAVEN_LOGOUT
-        try:
-            keys = keyring_from_directory(key_dir)
-        except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"RAVEN_KEY_DIR: {exc}") from None
-        live_keys = type("KeyDirResponse", (Response,), {"__slots__": (), "keys": keys})
-        return Request, live_keys, RAVEN_LOGOUT
-    if key_dir is not None:
-        raise ConfigurationError("RAVEN_KEY_DIR only applies to live Raven (RAVEN_WLS='live')")
-    if name == "demo":
-        return demoserver.Request, demoserver.Response, demoserver.RAVEN_DEMO_LOGOUT
-    if isinstance(wls, str):
-        parts = urlsplit(wls.strip())
-        if parts.scheme in ("http", "https") and parts.hostname and not parts.query:
-            if parts.hostname == "raven.cam.ac.uk":
-                raise ConfigurationError("RAVEN_WLS: for live Raven write 'live', not a URL")
-            base = wls.strip().rstrip("/")
-            local_request = type(
-                "LocalWLSRequest", (Request,), {"wls_url": base + "/auth/authenticate.html"}
-            )
-            local_response = type(
-                "LocalWLSResponse", (Response,), {"__slots__": (), "keys": DEMO_KEYS}
-            )
-            return local_request, local_response, base + "/auth/logout.html"
-    raise ConfigurationError(
-        f"RAVEN_WLS must be 'live', 'demo' or the base URL of a test WLS "
-        f"such as 'http://127.0.0.1:5001', not {wls!r}"
-    )
+    try:
+        chosen = wls_for(wls, key_dir)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"RAVEN_WLS / RAVEN_KEY_DIR: {exc}") from None
+    return chosen.request_class, chosen.response_class, chosen.logout_url
 
 
 def _describe(choice: tuple[type[Request], type[Response], str]) -> tuple[str, object, str]:

@@ -61,7 +61,7 @@ def test_a_local_wls(raven, wls_url):
     ([URL, "--iact", "maybe"], ["--iact"]),
     ([URL, "--ver", "4"], ["--ver"]),
     ([URL, "--demo", "--wls-url", "http://127.0.0.1:5001"], ["--demo", "--wls-url"]),
-    ([URL, "--wls-url", "nonsense"], ["--wls-url", "not the http or https URL"]),
+    ([URL, "--wls-url", "nonsense"], ["--wls-url", "the http(s) base URL of a test WLS"]),
     ([URL, "--wls-url", "https://raven.cam.ac.uk/"], ["--wls-url", "live"]),
     ([], ["URL"]),
 ])

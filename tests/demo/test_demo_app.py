@@ -7,8 +7,8 @@ import pytest
 import raven
 from raven import demoserver
 from raven.demo import create_app
-from raven.demo.wls_choice import wls_for
 from raven.flask_glue import AuthDecorator, ConfigurationError
+from raven.services import wls_for
 
 PAGES = ["/", "/integration", "/logout", "/builder", "/inspect"]
 

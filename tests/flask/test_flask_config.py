@@ -147,11 +147,11 @@ def test_local_wls_trusts_only_the_demo_key(make_app, browser_for):
 @pytest.mark.parametrize(
     ("wls", "message"),
     [
-        ("https://raven.cam.ac.uk", "write 'live'"),
-        ("ftp://127.0.0.1", "RAVEN_WLS must be"),
-        ("staging", "RAVEN_WLS must be"),
-        ("http://127.0.0.1:5001/?x=1", "RAVEN_WLS must be"),
-        (5001, "RAVEN_WLS must be"),
+        ("https://raven.cam.ac.uk", "say 'live'"),
+        ("ftp://127.0.0.1", "is not 'live', 'demo' or"),
+        ("staging", "is not 'live', 'demo' or"),
+        ("http://127.0.0.1:5001/?x=1", "is not 'live', 'demo' or"),
+        (5001, "is not 'live', 'demo' or"),
     ],
 )
 def test_bad_wls_setting(make_app, wls, message):
@@ -199,7 +199,7 @@ def test_key_dir_problems(make_app, tmp_path):
     with pytest.raises(ConfigurationError, match="RAVEN_KEY_DIR"):
         auth.init_app(app)
     app, auth = make_app(RAVEN_WLS="demo", RAVEN_KEY_DIR=str(tmp_path))
-    with pytest.raises(ConfigurationError, match="only applies to live"):
+    with pytest.raises(ConfigurationError, match="applies to live Raven only"):
         auth.init_app(app)
 
 

@@ -42,8 +42,8 @@ from ..errors import ParamsMismatchError, RequestError, ResponseError
 from ..flask_glue import AuthDecorator
 from ..protocol import STATUS_CODES, Status
 from ..response import validate_response
+from ..services import DEFAULT_LOCAL_WLS, DEMO, LIVE, WLS, local_wls, wls_for
 from .explain import duration, explain, extract, visible
-from .wls_choice import DEFAULT_LOCAL_WLS, DEMO, LIVE, WLS, local_wls, wls_for
 
 __all__ = ["auth_decorator", "create_app"]
 

@@ -36,6 +36,7 @@ from ..protocol import (
 )
 from ..request import Request
 from ..response import mint_response
+from ..services import AUTHENTICATE_PATH, LOGOUT_PATH
 from .users import CURRENT, TEST_CURRENT_COUNT, TEST_PASSWORD, TEST_USER_COUNT, User, Users
 
 __all__ = [
@@ -44,8 +45,6 @@ __all__ = [
 ]
 
 #: The paths of the real server, so only the host part of a URL changes.
-AUTHENTICATE_PATH = "/auth/authenticate.html"
-LOGOUT_PATH = "/auth/logout.html"
 
 #: Not Flask's default ``session``: the application under test usually runs
 #: on 127.0.0.1 too, and browsers do not separate cookies by port.

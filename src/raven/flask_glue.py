@@ -207,7 +207,13 @@ class AuthDecorator:
         :class:`werkzeug.exceptions.HTTPException` carrying a rendered page.
         """
         s = self._settings()
-        if request.query_string and _RESPONSE_PARAM in request.args:
+        try:
+            arrived = bool(request.query_string) and _RESPONSE_PARAM in request.args
+        except UnicodeDecodeError:  # raw bytes that are not UTF-8: Werkzeug cannot read them
+            logger.warning("refused a query string that is not UTF-8 (check query) from %s",
+                           request.remote_addr)
+            raise _page(s, BadRequest, "raven/bad_request.html", check="query") from None
+        if arrived:
             return self._handle_response(s)
         state = session.get(SESSION_KEY)
         if state is None or "principal" not in state:

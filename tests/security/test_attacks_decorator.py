@@ -414,3 +414,12 @@ def test_error_handlers_see_the_refusal(make_app, browser_for):
     assert r.status_code == 400
     assert seen == ["params"]
     assert b"Check that failed: params" in r.data
+
+
+@pytest.mark.parametrize("query", ["\x80", "WLS-Response=\x80\xff", "a=1&WLS-Response=3%21\xfe"])
+def test_raw_query_bytes_that_are_not_utf8(browser, raven_log, query):
+    browser.start("/")
+    r = browser.get("/", environ_overrides={"QUERY_STRING": query})
+    assert r.status_code == 400
+    assert "principal" not in browser.state
+    assert "check query" in raven_log()[0].getMessage()

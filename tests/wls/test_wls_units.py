@@ -140,3 +140,9 @@ def test_no_request_makes_it_fail(pairs, post):
     assert r.status_code in (200, 303, 400, 403), r.status_code
     if r.status_code == 303:
         assert "WLS-Response=" in r.headers["Location"]
+
+
+def test_raw_query_bytes_that_are_not_utf8_get_a_400():
+    client = create_app().test_client()
+    r = client.get("/auth/authenticate.html", environ_overrides={"QUERY_STRING": "ver=3&url=\x80"})
+    assert r.status_code == 400

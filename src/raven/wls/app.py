@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -403,6 +403,14 @@ def _add_views(app: Flask) -> None:
             "test_count": TEST_USER_COUNT, "current_count": TEST_CURRENT_COUNT,
             "test_password": TEST_PASSWORD, "kid": settings.signing_key.kid,
         }
+
+    @app.before_request
+    def readable_query() -> None:
+        # Werkzeug cannot read raw query bytes that are not UTF-8 (a 500).
+        try:
+            request.query_string.decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400, "The address holds bytes that are not UTF-8 text.")
 
     @app.get(AUTHENTICATE_PATH, endpoint="authenticate")
     def authenticate():

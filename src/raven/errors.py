@@ -34,6 +34,8 @@ class MalformedResponseError(ResponseError):
     """The response string breaks the wire format or the field rules."""
 
     check = "format"
+    #: True when the rule broken is one checked after the signature verified.
+    signature_verified = False
 
 
 class UnknownKeyError(ResponseError):

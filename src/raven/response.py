@@ -107,8 +107,12 @@ class Response:
                     "was altered or forged",
                     field="sig",
                 )
-        self.issue = parse_issue(fields[_ISSUE])
-        self._check_combination()
+        try:
+            self.issue = parse_issue(fields[_ISSUE])
+            self._check_combination()
+        except MalformedResponseError as exc:
+            exc.signature_verified = bool(sig)  # so a report can say the key and sig passed
+            raise
 
     def _check_combination(self) -> None:
         """The rules of PROTOCOL.md §2 on which fields go with which status."""

@@ -294,7 +294,8 @@ def decode(
         keys = DEMO_KEYS if demo else LIVE_KEYS
         source = "Raven's demo key (kid 901)" if demo else "live Raven's key (kid 2)"
     if string == "-":
-        string = click.get_text_stream("stdin").read()
+        with click.open_file("-") as stdin:
+            string = stdin.read()
     try:
         text, arrived_at = extract(string)
     except ValueError as exc:

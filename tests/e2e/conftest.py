@@ -55,8 +55,10 @@ def screenshot_to():
 @pytest.fixture(scope="module")
 def browser():
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install "
-                    "--no-install-recommends chromium chromium-driver)")
+        # On CI (.ci/run installs them) a missing browser is a failure, not a skip.
+        missing = pytest.fail if os.environ.get("CI") else pytest.skip
+        missing("needs Debian's chromium and chromium-driver (apt-get install "
+                "--no-install-recommends chromium chromium-driver)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

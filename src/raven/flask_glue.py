@@ -52,6 +52,7 @@ from .protocol import (
     RAVEN_AUTH,
     RAVEN_LOGOUT,
     STATUS_CODES,
+    atypes_acceptable,
     check_atypes,
     check_issue,
     check_url,
@@ -234,6 +235,13 @@ class AuthDecorator:
         if expired is not None:
             logger.info("session expired (%s): back to the WLS", expired)
             return self._redirect_to_wls(s, expired)
+        if s.checks_atypes and not atypes_acceptable(
+            state.get("auth"), state.get("sso", ()), s.iact, s.aauth,
+            s.response_class.known_atypes,
+        ):
+            # The login was made for a laxer decorator (they share the session).
+            logger.info("the login does not meet this page's iact/aauth: back to the WLS")
+            return self._redirect_to_wls(s, None)
         if not self.check_authorised(principal, ptags):
             logger.info("not authorised: principal %r, ptags %s", principal, sorted(ptags))
             raise _page(
@@ -414,6 +422,8 @@ class AuthDecorator:
             "issue": calendar.timegm(response.issue.timetuple()),
             "life": response.life,
             "last": now,
+            "auth": response.auth,
+            "sso": sorted(response.sso),
             "tokens": state["tokens"],
         }
         logger.info("%s logged in (ptags %s)", principal, ",".join(sorted(ptags)) or "none")
@@ -452,6 +462,8 @@ class _Settings:
         self.msg: str | None = pick("msg")
         self.aauth = _as_set("aauth", pick("aauth"))
         self.iact: bool | None = pick("iact")
+        # Only a decorator that asks for something re-checks each request.
+        self.checks_atypes = self.iact is not None or self.aauth is not None
         self.fail = bool(config.get("RAVEN_FAIL", decorator.fail))
         self.max_life = _seconds("max_life", pick("max_life"))
         self.use_wls_life = bool(pick("use_wls_life"))

@@ -36,7 +36,7 @@ class Request:
     ) -> None:
         if wls_url is not None:
             self.wls_url = _check_http_url("wls_url", wls_url)
-        if ver not in VERSIONS:
+        if type(ver) is not int or ver not in VERSIONS:
             raise RequestError(f"ver must be one of {VERSIONS}", field="ver")
         self.ver = ver
         self.url = _check_http_url("url", url)
@@ -82,20 +82,26 @@ def _check_http_url(name: str, url: object) -> str:
         raise RequestError(f"{name} must be a string", field=name)
     try:
         parts = urlsplit(url)
-    except ValueError as exc:
+        if parts.hostname:
+            parts.port  # noqa: B018 -- reading it checks the range
+            parts.hostname.encode("idna")  # refuses empty or over-long labels
+    except (ValueError, UnicodeError) as exc:
         raise RequestError(f"{name} {url!r} is not a URL: {exc}", field=name) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RequestError(
             f"{name} must be a fully qualified http or https URL, not {url!r}", field=name
         )
-    if any(c <= " " or c == "\x7f" for c in url):
-        raise RequestError(f"{name} must not contain spaces or control characters", field=name)
+    if not url.isprintable() or " " in url:
+        raise RequestError(f"{name} must not contain spaces or unprintable characters",
+                           field=name)
     return url
 
 
 def _check_aauth(aauth: Iterable[str] | str) -> frozenset[str]:
-    items = aauth.split(",") if isinstance(aauth, str) else list(aauth)
-    types = frozenset(items)
+    try:
+        types = frozenset(aauth.split(",") if isinstance(aauth, str) else aauth)
+    except TypeError:  # not iterable, or holding unhashable things
+        raise RequestError("aauth must be a set of authentication types", field="aauth") from None
     if not types:
         raise RequestError("aauth must name at least one authentication type", field="aauth")
     for t in types:

@@ -98,7 +98,8 @@ def local_wls(base_url: object) -> WLS:
             f"{base_url!r} is not 'live', 'demo' or the http(s) base URL of a test WLS "
             f"such as {DEFAULT_LOCAL_WLS!r}"
         )
-    if parts.hostname == "raven.cam.ac.uk":
+    host = parts.hostname.rstrip(".")  # urlsplit has lower-cased it
+    if host == "raven.cam.ac.uk" or host.endswith(".raven.cam.ac.uk"):
         raise ValueError("for live Raven say 'live', not its URL")
     base = text.rstrip("/")
     if base.endswith(AUTHENTICATE_PATH):

@@ -61,6 +61,15 @@ def test_aauth_as_comma_separated_string():
     {"url": "http://h/", "msg": "\x7f"},
     {"url": "http://h/", "desc": "café", "encode_strings": False},
     {"url": "http://h/", "ver": 4},
+    {"url": "http://h/", "ver": True},
+    {"url": "http://h/", "ver": 3.0},
+    {"url": "http://h/", "aauth": 5},
+    {"url": "http://h/", "aauth": [["pwd"]]},
+    {"url": "http://h/\ud800"},
+    {"url": "http://h/\u2028"},
+    {"url": "http://[::1]:99999/"},
+    {"url": "http://a..\u00e9/"},
+    {"url": "http://[::1/"},
     {"url": "http://h/", "wls_url": "javascript:alert(1)"},
 ])
 def test_bad_arguments_are_value_errors(kwargs):

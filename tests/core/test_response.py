@@ -212,3 +212,11 @@ def test_issue_is_naive_utc_and_subtracts_from_utcnow():
     now = datetime.utcnow().replace(microsecond=0)  # the seed's own idiom
     r = demo.Response(good(issue=now - timedelta(seconds=3)))
     assert (now - r.issue).total_seconds() == 3
+
+
+@pytest.mark.parametrize("text", ["20240101T00Z", "2024-01-01T00:00:00", "20240101T000000+01"])
+def test_parse_issue_takes_the_protocol_format_only(text):
+    from raven.protocol import parse_issue
+
+    with pytest.raises(MalformedResponseError):
+        parse_issue(text)

@@ -87,3 +87,9 @@ def test_errors_name_their_check():
 
 def test_default_now_is_the_real_clock():
     raven.validate_response(make_response(URL), URL, response_class=demo.Response)
+
+
+def test_an_unparseable_url_in_an_unsigned_v1_failure_is_a_url_mismatch():
+    forged = make_response("http://[::1", status=410, ver=1, issue=NOW)
+    with pytest.raises(URLMismatchError):
+        validate(forged)

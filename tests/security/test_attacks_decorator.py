@@ -423,3 +423,23 @@ def test_raw_query_bytes_that_are_not_utf8(browser, raven_log, query):
     assert r.status_code == 400
     assert "principal" not in browser.state
     assert "check query" in raven_log()[0].getMessage()
+
+
+def test_a_laxer_decorators_login_does_not_open_a_stricter_page(make_app, browser_for):
+    app, normal = make_app()
+    admin = AuthDecorator(iact=True)
+
+    @app.route("/admin")
+    @admin
+    def admin_page():
+        return "ADMIN for " + admin.principal
+
+    browser = browser_for(app)
+    assert browser.login("/", auth=None, sso={"pwd"}).status_code == 200  # no password typed
+    r = browser.get("/admin")
+    assert r.status_code == 303  # back to the WLS, demanding a password
+    assert "iact=yes" in r.location
+    page = browser.login("/admin")  # now with auth=pwd
+    assert page.text == "ADMIN for test0001"
+    assert browser.get("/admin").status_code == 200
+    assert browser.get("/").status_code == 200

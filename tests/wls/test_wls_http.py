@@ -309,16 +309,17 @@ def test_no_usable_url_shows_an_error_page(client, query):
 
 
 @pytest.mark.parametrize(
-    "query",
+    "query, says",
     [
-        {"ver": "3", "url": "http://127.0.0.1:9/\x85", "colour": "red"},  # a C1 control
-        {"ver": "3", "url": RETURN_URL, "params": "\x01", "iact": "no"},
+        # a C1 control: raven.Request refuses the url itself
+        ({"ver": "3", "url": "http://127.0.0.1:9/\x85", "colour": "red"}, "cannot send you back"),
+        ({"ver": "3", "url": RETURN_URL, "params": "\x01", "iact": "no"}, "no valid response"),
     ],
 )
-def test_an_answer_no_application_could_read_is_not_sent(client, query):
+def test_an_answer_no_application_could_read_is_not_sent(client, query, says):
     r = client.ask(query)
     assert r.status_code == 400 and "Location" not in r.headers
-    assert "no valid response" in r.text
+    assert says in r.text
 
 
 def test_a_post_without_a_request_is_a_bad_request(client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -121,3 +122,20 @@ def test_ipv6_loopback():
     with serve(hello, "::1") as url:
         assert url.startswith("http://[::1]:")
         assert requests.get(url + "/v6", timeout=5).text == "hello from /v6"
+
+
+def test_the_access_log_never_holds_a_response(caplog):
+    import requests as http
+
+    from raven.wls.server import LiveServer
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    with LiveServer(app, quiet=False) as server:
+        http.get(server.url + "/back?a=1&WLS-Response=3!200!secret-signature&b=2", timeout=5)
+    logged = caplog.text
+    assert "/back?a=1&WLS-Response=[not logged]&b=2" in logged
+    assert "secret-signature" not in logged

@@ -213,10 +213,7 @@ def response_location(url: str, ver: int, response: str) -> str:
     if ver == 1:
         url = strip_query(url)
     base, hash_, fragment = url.partition("#")
-    if "?" not in base:
-        base += "?"
-    elif not base.endswith(("?", "&")):
-        base += "&"
+    base += "&" if "?" in base else "?"  # however the query ends, as §2 says
     location = f"{base}WLS-Response={quote(response, safe='!')}{hash_}{fragment}"
     return location if location.isascii() else iri_to_uri(location)
 

@@ -14,6 +14,7 @@ a server across many tests.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["LiveServer", "NotLoopbackError", "is_loopback", "serve"]
 
 LOCALHOST = "127.0.0.1"
+_RESPONSE_IN_URL = re.compile(r"([?&]WLS-Response=)[^&\s#]*")
 
 
 class NotLoopbackError(ValueError):
@@ -70,6 +72,8 @@ class _Handler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if not self.live.quiet:
+            # A logged response could be replayed: keep it out of the access log.
+            self.path = _RESPONSE_IN_URL.sub(r"\1[not logged]", self.path)
             super().log_request(code, size)
 
 

@@ -14,7 +14,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/raven demo
 
 test: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests benchmarks docs
+	$(VENV)/bin/ruff check src tests benchmarks docs fuzz
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed

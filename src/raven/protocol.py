@@ -56,6 +56,9 @@ class Status(enum.IntEnum):
     def description(self) -> str:
         return STATUS_CODES[self]
 
+    def __str__(self) -> str:  # "410", as Python 3.11 and later say anyway
+        return str(self.value)
+
 
 STATUS_SUCCESS = Status.SUCCESS
 STATUS_CANCELLED = Status.CANCELLED
@@ -137,6 +140,18 @@ def encode_sig(raw: bytes) -> str:
     return binascii.b2a_base64(raw, newline=False).translate(_TO_UCAM).decode("ascii")
 
 
+if sys.version_info >= (3, 11):
+    def _strict_b64decode(data: bytes) -> bytes:
+        return binascii.a2b_base64(data, strict_mode=True)
+else:  # strict_mode is new in 3.11: check the shape ourselves
+    _B64 = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+    def _strict_b64decode(data: bytes) -> bytes:
+        if not _B64.fullmatch(data):
+            raise ValueError("not strict base64")
+        return binascii.a2b_base64(data)
+
+
 _UCAM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-."
 _SEXTET = {c: i for i, c in enumerate(_UCAM_ALPHABET)}
 
@@ -149,7 +164,7 @@ def decode_sig(text: str) -> bytes:
     before the padding, so no signature has two spellings.
     """
     try:
-        raw = binascii.a2b_base64(text.encode("ascii").translate(_FROM_UCAM), strict_mode=True)
+        raw = _strict_b64decode(text.encode("ascii").translate(_FROM_UCAM))
         padding = len(text) - len(text.rstrip("_"))
         if padding and _SEXTET[text[-padding - 1]] & (0b1111 if padding == 2 else 0b11):
             raise ValueError

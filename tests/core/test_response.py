@@ -220,3 +220,7 @@ def test_parse_issue_takes_the_protocol_format_only(text):
 
     with pytest.raises(MalformedResponseError):
         parse_issue(text)
+
+
+def test_status_prints_as_its_code():
+    assert str(raven.STATUS_CANCELLED) == f"{raven.STATUS_CANCELLED}" == "410"

@@ -356,7 +356,7 @@ def encode_request_text(name: str, value: str, encode_strings: bool) -> str:
     return value
 
 
-# --- the application's own checks (PROTOCOL.md §3, checks 4-6) ---------------
+# --- the checks only the application can make: issue time, URL, iact/aauth ---
 
 def strip_query(url: str) -> str:
     parts = urlsplit(url)

@@ -115,7 +115,7 @@ class Response:
             raise
 
     def _check_combination(self) -> None:
-        """The rules of PROTOCOL.md §2 on which fields go with which status."""
+        """The protocol's rules on which fields go with which status."""
         _, _, _, _, id_, url, principal, ptags, auth, sso, life, _, _ = self._fields
         if not id_ or not url:
             raise self._bad("id" if not id_ else "url", "must not be empty")

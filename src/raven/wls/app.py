@@ -51,7 +51,7 @@ __all__ = [
 COOKIE_NAME = "raven_wls_session"
 DEFAULT_SESSION_LIFETIME = 7200
 
-#: Every parameter a request may carry (PROTOCOL.md §1); ``skew`` is
+#: Every parameter a request may carry (the protocol's request parameters); ``skew`` is
 #: deprecated but still allowed, and ignored like ``date``.
 REQUEST_PARAMS = frozenset(
     {"ver", "url", "desc", "aauth", "iact", "msg", "params", "date", "skew", "fail"}
@@ -126,7 +126,7 @@ class _Settings:
 # --- reading a request ---------------------------------------------------------
 
 def read_request(args: MultiDict[str, str]) -> Asked:
-    """Check a request as PROTOCOL.md §1 says, with :class:`raven.Request`.
+    """Check a request as the protocol says, with :class:`raven.Request`.
 
     Raises :class:`NowhereToSend` when there is no usable ``url`` and
     :class:`Refusal` (520, 530 or 510) for anything else that is wrong.
@@ -205,7 +205,7 @@ def _shorten(text: str, limit: int = 40) -> str:
 # --- making an answer ------------------------------------------------------------
 
 def response_location(url: str, ver: int, response: str) -> str:
-    """Where to send the browser: ``url`` plus ``WLS-Response`` (PROTOCOL.md §2).
+    """Where to send the browser: ``url`` plus ``WLS-Response``, as the protocol says.
 
     Version 1 drops the query part of ``url`` first. A fragment stays at
     the end, where a browser expects it.
@@ -251,7 +251,7 @@ def _success(
 ) -> WerkzeugResponse | tuple[str, int]:
     req, user = asked.request, wls_session.user
     if req.ver < 3 and CURRENT not in user.ptags:
-        # A WAA reads an old-version success as "current" (PROTOCOL.md §2).
+        # A WAA reads an old-version success as "current" (the protocol's rule for old versions).
         asked.refuse(
             Status.AUTHENTICATION_DECLINED,
             f"{user.name} is not {CURRENT}; a version {req.ver} request can only "

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from click.testing import CliRunner
 
@@ -28,3 +35,29 @@ class Raven:
 @pytest.fixture
 def raven() -> Raven:
     return Raven()
+
+
+@contextmanager
+def _serving(*args: str, banner_lines: int) -> Iterator[list[str]]:
+    """Run ``raven ARGS`` as a real process; yield its banner; then stop it
+    with Ctrl+C and check it stopped cleanly."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("RAVEN_DEMO_SECRET_KEY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from raven.cli import main; main()", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        yield [proc.stdout.readline() for _ in range(banner_lines)]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "Stopped." in out
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def serving():
+    """``with serving("wls", "--port", "0", banner_lines=5) as banner:``"""
+    return _serving

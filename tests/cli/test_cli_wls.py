@@ -1,0 +1,77 @@
+"""``raven wls``: help, refusals as one line, and a real run in a subprocess."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+
+
+def test_main_help_lists_wls(raven):
+    result = raven("--help")
+    assert result.exit_code == 0
+    assert "wls" in result.output
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_wls_help(raven, flag):
+    result = raven("wls", flag)
+    assert result.exit_code == 0
+    for text in ("--host", "127.0.0.1", "--port", "5001", "--allow-non-loopback", "test0001"):
+        assert text in result.output
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1", "example.org"])
+def test_wls_refuses_non_loopback_hosts(raven, host):
+    raven.one_line_error(raven("wls", "--host", host), "loopback", "--allow-non-loopback")
+
+
+def test_busy_port_is_one_line(raven):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = str(busy.getsockname()[1])
+        raven.one_line_error(raven("wls", "--port", port), "cannot listen", port)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["wls", "--port", "abc"], ["--port"]),
+        (["wls", "--port", "70000"], ["--port"]),
+        (["wls", "--user", "nopassword"], ["--user"]),
+        (["wls", "--user", "bad name:pw"], ["--user"]),
+        (["wls", "--session-lifetime", "0"], ["--session-lifetime"]),
+        (["wls", "--key", "/no/such/key.pem", "--kid", "5"], ["/no/such/key.pem"]),
+        (["wls", "--kid", "5"], ["--key"]),
+        (["wls", "--bogus"], ["--bogus"]),
+        (["nosuchcommand"], ["nosuchcommand"]),
+    ],
+)
+def test_bad_arguments_are_one_line(raven, args, words):
+    raven.one_line_error(raven(*args), *words)
+
+
+def test_a_key_that_is_not_a_key_is_one_line(raven, tmp_path):
+    pem = tmp_path / "key.pem"
+    pem.write_text("not a key")
+    raven.one_line_error(raven("wls", "--key", str(pem), "--kid", "5"), str(pem))
+
+
+def test_an_unexpected_error_is_one_line(raven, monkeypatch):
+    import raven.wls as wls_package
+
+    def broken(config=None):
+        raise RuntimeError("it broke")
+
+    monkeypatch.setattr(wls_package, "create_app", broken)
+    monkeypatch.delenv("RAVEN_DEBUG", raising=False)
+    raven.one_line_error(raven("wls", "--port", "0"), "RuntimeError", "it broke")
+
+
+def test_raven_wls_serves_until_interrupted(serving):
+    with serving("wls", "--port", "0", "--user", "alice:pw:current", banner_lines=5) as banner:
+        assert "development and testing only" in banner[0]
+        url = banner[1].split()[2].rstrip("/")
+        assert url.startswith("http://127.0.0.1:")
+        r = requests.get(url + "/", timeout=10)
+        assert r.status_code == 200 and "alice" in r.text

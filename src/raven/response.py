@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .errors import MalformedResponseError, SignatureError, UnknownKeyError
 from .keys import LIVE_KEYS, Keyring, SigningKey, verify
@@ -27,6 +27,9 @@ from .protocol import (
     parse_status,
     split_list,
 )
+
+if TYPE_CHECKING:
+    from .services import WLS
 
 _PATTERN_BY_VER = {str(ver): pattern for ver, pattern in WHOLE_PATTERN.items()}
 (_VER, _STATUS, _MSG, _ISSUE, _ID, _URL, _PRINCIPAL, _PTAGS,
@@ -56,7 +59,15 @@ class Response:
     #: current staff and students only).
     old_version_ptags: ClassVar[frozenset[str]] = frozenset({"current"})
 
-    def __init__(self, string: str | bytes, *, keys: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        string: str | bytes,
+        *,
+        keys: Mapping[str, object] | None = None,
+        wls: WLS | None = None,
+    ) -> None:
+        if wls is not None:
+            keys = wls.keys
         if isinstance(string, str):
             text = string
         elif isinstance(string, (bytes, bytearray)):
@@ -225,6 +236,7 @@ def validate_response(
     clock_skew: float = 5,
     now: datetime | None = None,
     response_class: type[Response] = Response,
+    wls: WLS | None = None,
 ) -> Response:
     """Parse (if needed) and apply the checks only the application can make.
 
@@ -232,16 +244,20 @@ def validate_response(
     you sent in the request. The issue time must lie within ``max_age``
     seconds before ``now`` (plus ``clock_skew``), and no more than
     ``clock_skew`` seconds after. For a success, how the user authenticated
-    must satisfy ``iact`` and ``aauth``. Returns the response; raises a
-    :class:`raven.errors.ResponseError` naming the failed check. A failure
-    status (such as a cancel) passes: look at ``response.success``.
+    must satisfy ``iact`` and ``aauth``. ``wls`` (a :class:`raven.WLS`)
+    chooses the keys trusted; by default, live Raven's. Returns the
+    response; raises a :class:`raven.errors.ResponseError` naming the
+    failed check. A failure status (such as a cancel) passes: look at
+    ``response.success``.
     """
+    from .checks import check_application, issue_window
+
     if not isinstance(response, Response):
-        response = response_class(response)
-    check_issue(response.issue, now or utcnow(), max_age + clock_skew, clock_skew)
-    check_url(response.url, url, response.ver)
-    if response.success:
-        check_atypes(response.auth, response.sso, iact, aauth, response.known_atypes)
+        response = response_class(response, wls=wls)
+    check_application(
+        response, url, iact=iact, aauth=aauth,
+        issue_bounds=issue_window(max_age, clock_skew), now=now or utcnow(),
+    )
     return response
 
 

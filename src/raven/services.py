@@ -1,23 +1,35 @@
-"""Which web login service: live Raven, the hosted demo server, or a local
-test WLS. The one home of the ``RAVEN_WLS`` setting ("live", "demo" or a
-local WLS's base URL), used by the Flask glue, the demo and the command line.
+"""A web login service (WLS) as a plain value: where requests go, where
+logout is, and which keys sign its responses.
 
-A WLS is where requests go, where logout is, and which keys sign its
-responses; each choice trusts its own keys only, so a live choice never
-trusts the published demo key.
+Presets for live Raven and the hosted demo server; any other Ucam-WebAuth
+server (a staging server, a society's own, the local test WLS) from
+settings alone, through :func:`wls_from_settings`. Every adapter, the demo
+and the command line choose their WLS here, so each rule about it (the
+published demo key is never trusted for live Raven's address, say) has one
+home.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from . import demoserver
-from .keys import DEMO_KEYS, Keyring, keyring_from_directory
-from .protocol import RAVEN_DEMO_LOGOUT, RAVEN_LOGOUT
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+from .keys import DEMO_KEYS, LIVE_KEYS, Keyring, keyring, keyring_from_directory
+from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH, RAVEN_DEMO_LOGOUT, RAVEN_LOGOUT
 from .request import Request
 from .response import Response
+
+__all__ = [
+    "DEFAULT_LOCAL_WLS", "DEMO", "LIVE", "WLS", "key_fingerprint", "local_wls",
+    "wls_for", "wls_from_settings",
+]
 
 #: Paths of a WLS, the same on Raven and on the local test WLS.
 AUTHENTICATE_PATH = "/auth/authenticate.html"
@@ -26,25 +38,55 @@ LOGOUT_PATH = "/auth/logout.html"
 DEFAULT_LOCAL_WLS = "http://127.0.0.1:5001"
 
 
-@dataclass(frozen=True)
+def key_fingerprint(key: RSAPublicKey) -> str:
+    """SHA-256 of the key's SubjectPublicKeyInfo, in hex: names a key
+    whatever kid or file it came with."""
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+_DEMO_FINGERPRINT = key_fingerprint(DEMO_KEYS["901"])
+
+
+@dataclass(frozen=True, eq=False)
 class WLS:
-    """A web login service as an application sees it."""
+    """A web login service as an application sees it.
 
-    #: "live", "demo" or "local".
-    kind: str
-    logout_url: str
-    #: Builds requests to this WLS.
-    request_class: type[Request]
-    #: Parses responses, trusting this WLS's keys only.
-    response_class: type[Response]
+    ``kind`` is ``"live"``, ``"demo"``, ``"local"`` (a test WLS on this
+    machine) or ``"other"``. Build one directly, or from settings with
+    :func:`wls_from_settings`.
+    """
+
+    auth_url: str
+    logout_url: str | None
+    keys: Keyring
+    kind: str = "other"
+    name: str = ""
+    fingerprints: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        _check_wls_url("authentication URL", self.auth_url)
+        if self.logout_url is not None:
+            _check_wls_url("logout URL", self.logout_url)
+        if not self.keys:
+            raise ValueError(f"no keys are trusted for the WLS at {self.auth_url}")
+        prints = frozenset(key_fingerprint(key) for key in self.keys.values())
+        if _is_live_raven(self.auth_url) and (
+            "901" in self.keys or _DEMO_FINGERPRINT in prints
+        ):
+            raise ValueError(
+                f"the published demo key (kid 901) can never be trusted for {self.auth_url}: "
+                "anyone could forge a login"
+            )
+        object.__setattr__(self, "fingerprints", prints)
+        if not self.name:
+            object.__setattr__(self, "name", _default_name(self))
 
     @property
-    def auth_url(self) -> str:
-        return self.request_class.wls_url
-
-    @property
-    def keys(self) -> Keyring:
-        return self.response_class.keys
+    def label(self) -> str:
+        return self.name
 
     @property
     def base_url(self) -> str:
@@ -52,77 +94,188 @@ class WLS:
         return f"{parts.scheme}://{parts.netloc}"
 
     @property
-    def label(self) -> str:
-        return {
-            "live": "live Raven",
-            "demo": "Raven's hosted demo server",
-            "local": f"the local test WLS at {self.base_url}",
-        }[self.kind]
+    def trusts_demo_key(self) -> bool:
+        return _DEMO_FINGERPRINT in self.fingerprints
 
-    def request(self, url: str, **kwargs: object) -> Request:
+    def request(self, url: str, **kwargs: Any) -> Request:
         """A request to this WLS (raises :class:`raven.RequestError`)."""
-        return self.request_class(url, **kwargs)  # type: ignore[arg-type]
+        return Request(url, wls_url=self.auth_url, **kwargs)
+
+    def parse(self, text: str | bytes) -> Response:
+        """Parse and verify a response, trusting this WLS's keys only."""
+        return Response(text, wls=self)
+
+    def made(self, auth_url: object, fingerprint: object) -> bool:
+        """Was a login recorded as (auth_url, fingerprint) made by this WLS,
+        with a key it still trusts?"""
+        return auth_url == self.auth_url and fingerprint in self.fingerprints
+
+    def fingerprint_of(self, kid: str) -> str:
+        return key_fingerprint(self.keys[kid])
+
+    def with_keys(self, keys: Keyring) -> WLS:
+        return WLS(self.auth_url, self.logout_url, keys, self.kind)
+
+    def __repr__(self) -> str:
+        return f"<WLS {self.name}: {self.auth_url} kids {','.join(sorted(self.keys))}>"
 
 
-LIVE = WLS("live", RAVEN_LOGOUT, Request, Response)
-DEMO = WLS("demo", RAVEN_DEMO_LOGOUT, demoserver.Request, demoserver.Response)
+def _default_name(wls: WLS) -> str:
+    if wls.kind == "live":
+        return "live Raven"
+    if wls.kind == "demo":
+        return "Raven's hosted demo server"
+    if wls.kind == "local":
+        return f"the local test WLS at {wls.base_url}"
+    return f"the WLS at {wls.base_url}"
 
 
-def live_with_keys(key_dir: str | Path) -> WLS:
-    """Live Raven, trusting the ``pubkeyNNN`` files of a directory
-    (mod_ucam_webauth's AAKeyDir) instead of the shipped key."""
-    keys = keyring_from_directory(key_dir)
-    response_class = type("KeyDirResponse", (Response,), {"__slots__": (), "keys": keys})
-    return WLS("live", RAVEN_LOGOUT, Request, response_class)
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").rstrip(".")
 
 
-def local_wls(base_url: object) -> WLS:
-    """A local test WLS at ``base_url`` (for example ``http://127.0.0.1:5001``),
-    trusting the demo key only. A URL that already ends with the
-    authentication path is taken as it is.
-    """
-    text = base_url.strip() if isinstance(base_url, str) else ""
+def _is_live_raven(url: str) -> bool:
+    """raven.cam.ac.uk or any host under it but the demo server."""
+    host = _host(url)
+    return host == "raven.cam.ac.uk" or (
+        host.endswith(".raven.cam.ac.uk") and host != "demo.raven.cam.ac.uk"
+    )
+
+
+def _is_loopback_url(url: str) -> bool:
+    host = _host(url)
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def _check_wls_url(what: str, url: object) -> None:
+    text = url if isinstance(url, str) else ""
     try:
         parts = urlsplit(text)
+        parts.port  # noqa: B018 -- reading it checks the range
     except ValueError:
         parts = None
     if (
         parts is None
         or parts.scheme not in ("http", "https")
         or not parts.hostname
-        or parts.query
         or parts.fragment
+        or parts.username is not None
         or any(c <= " " or c == "\x7f" for c in text)
     ):
+        raise ValueError(f"the WLS's {what} {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _is_loopback_url(text):
         raise ValueError(
-            f"{base_url!r} is not 'live', 'demo' or the http(s) base URL of a test WLS "
-            f"such as {DEFAULT_LOCAL_WLS!r}"
+            f"the WLS's {what} {url!r} must use https (plain http only for a test WLS "
+            "on this machine)"
         )
-    host = parts.hostname.rstrip(".")  # urlsplit has lower-cased it
-    if host == "raven.cam.ac.uk" or host.endswith(".raven.cam.ac.uk"):
-        raise ValueError("for live Raven say 'live', not its URL")
-    base = text.rstrip("/")
-    if base.endswith(AUTHENTICATE_PATH):
-        base = base[: -len(AUTHENTICATE_PATH)]
-    request_class = type("LocalWLSRequest", (Request,), {"wls_url": base + AUTHENTICATE_PATH})
-    response_class = type(
-        "LocalWLSResponse", (Response,), {"__slots__": (), "keys": DEMO_KEYS}
+
+
+LIVE = WLS(RAVEN_AUTH, RAVEN_LOGOUT, LIVE_KEYS, "live")
+DEMO = WLS(RAVEN_DEMO_AUTH, RAVEN_DEMO_LOGOUT, DEMO_KEYS, "demo")
+
+
+def local_wls(base_url: object, keys: Keyring | None = None) -> WLS:
+    """A test WLS on this machine at ``base_url`` (for example
+    ``http://127.0.0.1:5001``, or its full authentication URL), trusting the
+    demo key unless ``keys`` says otherwise."""
+    wls = _wls_at(base_url, None, keys if keys is not None else DEMO_KEYS)
+    if wls.kind != "local":
+        raise ValueError(f"{base_url!r} is not a test WLS on this machine")
+    return wls
+
+
+def _wls_at(url: object, logout_url: object, keys: Keyring | None) -> WLS:
+    """The WLS whose authentication URL (or root) is ``url``."""
+    text = url.strip() if isinstance(url, str) else url
+    _check_wls_url("URL", text)
+    assert isinstance(text, str)
+    parts = urlsplit(text)
+    if parts.query:
+        raise ValueError(f"the WLS URL {url!r} must not have a query")
+    auth_url = text
+    if parts.path in ("", "/"):  # a WLS's root: Raven's own layout below it
+        auth_url = text.rstrip("/") + AUTHENTICATE_PATH
+    if logout_url is None and auth_url.endswith("/authenticate.html"):
+        logout_url = auth_url[: -len("authenticate.html")] + "logout.html"
+    if auth_url == RAVEN_AUTH and keys is None:
+        return LIVE
+    if auth_url == RAVEN_DEMO_AUTH and keys is None:
+        return DEMO
+    kind = (
+        "live" if auth_url == RAVEN_AUTH else "demo" if auth_url == RAVEN_DEMO_AUTH
+        else "local" if _is_loopback_url(auth_url) else "other"
     )
-    return WLS("local", base + LOGOUT_PATH, request_class, response_class)
+    if keys is None:
+        if kind != "local":
+            raise ValueError(
+                f"say which keys the WLS at {auth_url} signs with (RAVEN_KEYS or "
+                "RAVEN_KEY_DIR): its operator publishes them"
+            )
+        keys = DEMO_KEYS  # what the local test WLS signs with
+    return WLS(auth_url, logout_url, keys, kind)  # type: ignore[arg-type]
 
 
 def wls_for(setting: object, key_dir: str | Path | None = None) -> WLS:
-    """The WLS a ``RAVEN_WLS``-style setting names (None means live).
+    """The WLS a ``RAVEN_WLS``-style setting names: ``"live"`` (or None),
+    ``"demo"``, or the URL of any Ucam-WebAuth server. ``key_dir`` replaces
+    the keys trusted. Raises ValueError, saying what is wrong."""
+    return wls_from_settings({"RAVEN_WLS": setting, "RAVEN_KEY_DIR": key_dir})
 
-    ``key_dir`` replaces live Raven's keys; it applies to live Raven only.
-    Raises ValueError, saying what is wrong, for anything else.
-    """
+
+def wls_from_settings(settings: Mapping[str, Any], prefix: str = "RAVEN_") -> WLS:
+    """The WLS chosen by ``RAVEN_WLS``, ``RAVEN_WLS_LOGOUT``, ``RAVEN_KEYS``
+    and ``RAVEN_KEY_DIR`` in any mapping (Flask's config, Django's settings,
+    environment variables). Raises ValueError, naming the setting."""
+    setting = settings.get(prefix + "WLS")
+    logout = settings.get(prefix + "WLS_LOGOUT")
+    key_dir = settings.get(prefix + "KEY_DIR")
+    key_map = settings.get(prefix + "KEYS")
+    if key_dir is not None and key_map is not None:
+        raise ValueError(f"{prefix}KEYS and {prefix}KEY_DIR are alternatives: give one")
+    keys: Keyring | None = None
+    try:
+        if key_dir is not None:
+            keys = keyring_from_directory(key_dir)
+        elif key_map is not None:
+            keys = _keys_from_mapping(key_map)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{prefix}KEYS / {prefix}KEY_DIR: {exc}") from None
     name = setting.strip().lower() if isinstance(setting, str) else setting
-    if name is None or name == "live":
-        return LIVE if key_dir is None else live_with_keys(key_dir)
-    if key_dir is not None:
-        raise ValueError("a key directory applies to live Raven only")
-    if name == "demo":
-        return DEMO
-    return local_wls(setting)  # type: ignore[arg-type]
+    if isinstance(setting, WLS):
+        base = setting
+    elif name is None or name == "live":
+        base = LIVE
+    elif name == "demo":
+        base = DEMO
+    else:
+        return _wls_at(setting, logout, keys)
+    if logout is not None or keys is not None:
+        return WLS(base.auth_url, logout or base.logout_url, keys or base.keys, base.kind)
+    return base
 
+
+def _keys_from_mapping(value: object) -> Keyring:
+    if not isinstance(value, Mapping):
+        raise ValueError("must map each kid to a PEM text or the path of a PEM file")
+    loaded: dict[str, Any] = {}
+    for kid, key in value.items():
+        if isinstance(key, Path) or (isinstance(key, str) and "-----BEGIN" not in key):
+            key = Path(key).read_bytes()
+        loaded[str(kid)] = key
+    return keyring(loaded)
+
+
+def wls_from_classes(
+    request_class: type[Request], response_class: type[Response], logout_url: str | None
+) -> WLS:
+    """The WLS that the seed's class attributes (``request_class``,
+    ``response_class``, ``logout_url``) describe."""
+    for preset in (LIVE, DEMO):
+        if (request_class.wls_url, response_class.keys, logout_url) == (
+            preset.auth_url, preset.keys, preset.logout_url
+        ):
+            return preset
+    return _wls_at(request_class.wls_url, logout_url, response_class.keys)
+
+
+__all__ += ["AUTHENTICATE_PATH", "LOGOUT_PATH", "wls_from_classes"]

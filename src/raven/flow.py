@@ -1,0 +1,474 @@
+"""The login flow, written once for every framework, as a pure function.
+
+An adapter (Flask, WSGI, Django, ASGI) describes one request as an
+:class:`Incoming`, hands over the stored login state (whatever its session
+store holds under our key) with the :class:`~raven.settings.Settings`,
+``now`` and a fresh random token, and gets back one decision:
+
+- :class:`Allow`: let the request through, as :class:`Login`;
+- :class:`ToWLS`: redirect the browser to the WLS;
+- :class:`LoggedIn`: a login is complete, redirect to the page;
+- :class:`Refuse`: answer ``status`` with a page, and log one line.
+
+Each decision carries the new state to store (``None``: leave it as it
+is). Nothing here does I/O or reads a clock, so every rule is tested
+directly; adapters only translate.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote_plus
+
+from .checks import check_application
+from .errors import RequestError, ResponseError
+from .origin import HostError, site_url, trusted_origin
+from .protocol import STATUS_CODES, atypes_acceptable
+from .response import Response
+from .settings import Settings
+
+__all__ = [
+    "RESPONSE_PARAM", "Allow", "Incoming", "LoggedIn", "Login", "Refuse", "State",
+    "ToWLS", "decide", "logout",
+]
+
+#: The query parameter a WLS appends.
+RESPONSE_PARAM = "WLS-Response"
+#: Outstanding params tokens kept per browser session: one per tab that
+#: went to the WLS at the same time; older ones are forgotten.
+MAX_TOKENS = 5
+#: Layout version of the stored state; any other is no login.
+STATE_VERSION = 2
+
+# --- the stored state ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Login:
+    """Who is logged in, how, and through which WLS and key."""
+
+    principal: str
+    ptags: frozenset[str]
+    issue: int  # Unix time the WLS issued the response
+    life: int | None  # seconds the WLS session had left then
+    last: int  # last activity recorded (Unix time)
+    auth: str | None
+    sso: frozenset[str]
+    wls: str  # the WLS's authentication URL
+    key: str  # fingerprint of the key that signed it
+
+    def expiries(self, settings: Settings) -> list[tuple[str, int]]:
+        return settings.expiries(self.issue, self.life, self.last)
+
+    def expires(self, settings: Settings) -> int | None:
+        return min((when for _, when in self.expiries(settings)), default=None)
+
+    def expired(self, settings: Settings, now: float) -> str | None:
+        return settings.expired(self.issue, self.life, self.last, now)
+
+    def valid_for(self, settings: Settings, now: float) -> bool:
+        return settings.wls.made(self.wls, self.key) and self.expired(settings, now) is None
+
+
+@dataclass(frozen=True)
+class State:
+    """What we keep in a browser's session: one reader, one writer."""
+
+    tokens: tuple[str, ...] = ()
+    login: Login | None = None
+
+    def dump(self) -> dict[str, Any]:
+        """The stored form: plain JSON types, for any session store."""
+        value: dict[str, Any] = {"v": STATE_VERSION, "tokens": list(self.tokens)}
+        if self.login is not None:
+            login = self.login
+            value["login"] = {
+                "principal": login.principal, "ptags": sorted(login.ptags),
+                "issue": login.issue, "life": login.life, "last": login.last,
+                "auth": login.auth, "sso": sorted(login.sso), "wls": login.wls,
+                "key": login.key,
+            }
+        return value
+
+    @classmethod
+    def load(cls, value: object) -> State:
+        """The state stored as ``value``; anything we did not write (another
+        layout, an older version, wrong types) is an empty state."""
+        if not isinstance(value, Mapping) or value.get("v") != STATE_VERSION:
+            return cls()
+        tokens = value.get("tokens")
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            return cls()
+        return cls(tuple(tokens[-MAX_TOKENS:]), _load_login(value.get("login")))
+
+
+def _load_login(value: object) -> Login | None:
+    if not isinstance(value, Mapping):
+        return None
+    try:
+        principal, ptags, sso = value["principal"], value["ptags"], value["sso"]
+        issue, life, last = value["issue"], value["life"], value["last"]
+        auth, wls, key = value["auth"], value["wls"], value["key"]
+    except KeyError:
+        return None
+    if not (
+        isinstance(principal, str) and principal
+        and _strings(ptags) and _strings(sso)
+        and _integer(issue) and _integer(last) and (life is None or _integer(life))
+        and (auth is None or isinstance(auth, str))
+        and isinstance(wls, str) and isinstance(key, str)
+    ):
+        return None
+    return Login(principal, frozenset(ptags), issue, life, last, auth, frozenset(sso), wls, key)
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- a request, and the decisions ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What an adapter knows about one request.
+
+    ``scheme`` and ``host`` are as the framework sees them (``host`` is the
+    client's ``Host`` header, or the forwarded one behind a trusted proxy):
+    the core decides whether to trust them. ``path`` is the decoded path
+    (script root included); ``query`` the raw query string.
+    ``state_came_back`` says whether the request brought any session of ours
+    (a cookie), so that a browser refusing cookies is told, not looped.
+    """
+
+    method: str
+    scheme: str
+    host: str
+    path: str
+    query: bytes = b""
+    client: str = ""
+    state_came_back: bool = True
+
+
+@dataclass(frozen=True)
+class LogLine:
+    level: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Allow:
+    login: Login
+    state: State | None = None  # None: unchanged
+    log: LogLine | None = None
+
+
+@dataclass(frozen=True)
+class ToWLS:
+    location: str
+    state: State
+    log: LogLine | None = None
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    location: str
+    state: State | None
+    login: Login
+    #: The principal, ptags or WLS changed (a first login included): the
+    #: adapter rotates the session id and runs its ``session_new`` hook.
+    new_identity: bool
+    log: LogLine | None = None
+
+
+@dataclass(frozen=True)
+class Refuse:
+    status: int
+    check: str
+    #: Template name (``raven/<page>.html``) and what it shows.
+    page: str
+    context: dict[str, Any] = field(default_factory=dict)
+    log: LogLine | None = None
+    state: State | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return REASONS.get(self.check, "The login response was refused.")
+
+
+Decision = Allow | ToWLS | LoggedIn | Refuse
+
+#: What a user is told about each refused check (the log says more).
+REASONS = {
+    "method": "A login response can only arrive in a normal page visit (GET).",
+    "duplicate": "The web address holds more than one login response.",
+    "format": "The login response is damaged, or is not a Raven response.",
+    "kid": "The login response is signed with a key this site does not trust.",
+    "signature": "The login response's signature is wrong: it was altered or forged.",
+    "url": "The login response was made for a different web address.",
+    "params": "The login response does not belong to a login started in this "
+              "browser, or it has been used already.",
+    "iact/aauth": "You did not log in in the way this site requires.",
+    "issue": "The login response is too old, or a clock is wrong.",
+    "host": "The address this page was asked for is not one this site answers to.",
+    "query": "The web address is not valid UTF-8 text.",
+    "request": "This page's address cannot be sent to the login service.",
+    "expired": "Your login had already expired when it arrived (a clock is wrong, "
+               "or the login service's session was about to end). It was not kept: "
+               "start again.",
+}
+
+
+def emit(decision: Decision, logger: logging.Logger) -> None:
+    """Log the decision's line, if it has one."""
+    if decision.log is not None:
+        logger.log(decision.log.level, "%s", decision.log.message)
+
+
+def shown(text: object, limit: int = 100) -> str:
+    """Client-sent text made safe for one log line: escaped and short."""
+    text = str(text)
+    return ascii(text[:limit] + ("..." if len(text) > limit else ""))
+
+
+# --- the state machine -------------------------------------------------------------
+
+
+def decide(
+    incoming: Incoming,
+    stored: object,
+    settings: Settings,
+    now: float,
+    token: str,
+    authorise: Callable[[str, frozenset[str]], bool] | None = None,
+) -> Decision:
+    """The one decision for ``incoming``; see the module docstring.
+
+    ``stored`` is what the session holds under our key (or None); ``token``
+    a fresh unguessable string, used if the browser goes to the WLS;
+    ``authorise`` replaces the settings' own require_* rule.
+    """
+    try:
+        values, rest = split_response(incoming.query)
+    except ValueError:
+        return _refuse(incoming, 400, "query", "bad_request", "the query string is not UTF-8")
+    state = State.load(stored)
+    if values:
+        return _complete(incoming, state, settings, now, values, rest)
+    login = state.login
+    if login is not None and not settings.wls.made(login.wls, login.key):
+        return _to_wls(incoming, state, settings, token, None,
+                       "a login made through another WLS or key: back to this page's WLS")
+    if login is None:
+        return _to_wls(incoming, state, settings, token, None, None)
+    expired = login.expired(settings, now)
+    if expired is not None:
+        return _to_wls(incoming, state, settings, token, expired,
+                       f"login expired ({expired}): back to the WLS")
+    if settings.checks_atypes and not atypes_acceptable(
+        login.auth, login.sso, settings.iact, settings.aauth, Response.known_atypes
+    ):
+        # The login was made for a laxer page (they share the session).
+        return _to_wls(incoming, state, settings, token, None,
+                       "the login does not meet this page's iact/aauth: back to the WLS")
+    if not (authorise or settings.authorised)(login.principal, login.ptags):
+        return Refuse(
+            403, "forbidden", "forbidden",
+            {"principal": login.principal, "ptags": sorted(login.ptags)},
+            LogLine(logging.INFO, f"not authorised: principal {shown(login.principal)}, "
+                                  f"ptags {shown(','.join(sorted(login.ptags)))}"),
+        )
+    if settings.inactive_timeout is not None and now - login.last >= settings.last_resolution:
+        login = replace(login, last=int(now))
+        return Allow(login, replace(state, login=login))
+    return Allow(login)
+
+
+def logout(settings: Settings) -> str | None:
+    """Where to send the browser after forgetting the login (the adapter
+    removes our state): the WLS's logout page, if it has one."""
+    return settings.wls.logout_url
+
+
+def split_response(query: bytes) -> tuple[list[str], bytes]:
+    """The ``WLS-Response`` values in a raw query, and the query without
+    them. A name counts however it is spelt (``WLS%2DResponse`` too), as
+    every framework's own parser decodes names. Raises ValueError for
+    bytes that are not UTF-8."""
+    if b"Response" not in query and b"%" not in query:  # the usual case
+        return [], query
+    values, kept = [], []
+    for part in query.split(b"&"):
+        name, _, value = part.partition(b"=")
+        if unquote_plus(name.decode("utf-8"), errors="strict") == RESPONSE_PARAM:
+            values.append(unquote_plus(value.decode("utf-8"), errors="strict"))
+        else:
+            kept.append(part)
+    return values, b"&".join(kept)
+
+
+def own_url(incoming: Incoming, settings: Settings, query: bytes) -> str:
+    """This site's URL for the request, with ``query``; raises HostError
+    unless its origin is one the operator allowed."""
+    origin = trusted_origin(
+        incoming.scheme, incoming.host, origins=settings.origins,
+        host_names=settings.host_names, trust_any_host=settings.trust_any_host,
+    )
+    return site_url(origin, incoming.path, query)
+
+
+def _retry_url(incoming: Incoming, rest: bytes) -> str:
+    """Path and query of this request minus any response: a "try again" link."""
+    url = site_url("", incoming.path, rest)
+    return url if url.startswith("/") and not url.startswith("//") else "/"
+
+
+def _refuse(
+    incoming: Incoming, status: int, check: str, page: str, detail: str,
+    state: State | None = None, url: str | None = None, **context: Any,
+) -> Refuse:
+    # One line per refusal, naming the check. Never the response itself nor
+    # a cookie: both could be replayed by whoever reads the log.
+    what = RESPONSE_PARAM if page in ("bad_response", "no_cookies") else "request"
+    where = f" for {shown(url)}" if url else ""
+    line = LogLine(logging.WARNING, f"refused a {what} (check {check}) from "
+                                    f"{shown(incoming.client)}{where}: {detail}")
+    return Refuse(status, check, page, {"check": check, **context}, line, state)
+
+
+def _to_wls(
+    incoming: Incoming, state: State, settings: Settings, token: str,
+    expired: str | None, why: str | None,
+) -> ToWLS | Refuse:
+    try:
+        url = own_url(incoming, settings, incoming.query)
+    except HostError as exc:
+        return _refuse(incoming, 400, "host", "bad_request", str(exc))
+    msg = settings.timeout_msg if expired is not None and settings.timeout_msg else settings.msg
+    try:
+        request = settings.wls.request(
+            url, desc=settings.desc, aauth=settings.aauth, iact=settings.iact, msg=msg,
+            params=token, fail=settings.fail or None,
+        )
+    except RequestError as exc:
+        return _refuse(incoming, 400, exc.check, "bad_request",
+                       f"cannot send {shown(url)} to the WLS: {exc}")
+    log = None
+    if incoming.method not in ("GET", "HEAD"):
+        log = LogLine(logging.WARNING, f"a {shown(incoming.method)} to {shown(incoming.path)} "
+                                       "needs a Raven login: the data it carried is lost")
+    elif why is not None:
+        log = LogLine(logging.INFO, why)
+    tokens = (*state.tokens[-(MAX_TOKENS - 1):], token)
+    return ToWLS(str(request), replace(state, tokens=tokens), log)
+
+
+def _complete(
+    incoming: Incoming, state: State, settings: Settings, now: float,
+    values: list[str], rest: bytes,
+) -> Decision:
+    """A response arrived: check it, in the one order, and log in."""
+    retry = _retry_url(incoming, rest)
+    if incoming.method != "GET":
+        refusal = _refuse(incoming, 405, "method", "bad_response",
+                          f"it came with {shown(incoming.method)}", retry_url=retry)
+        return replace(refusal, headers={"Allow": "GET"})
+    if len(values) != 1:
+        return _refuse(incoming, 400, "duplicate", "bad_response",
+                       f"{len(values)} {RESPONSE_PARAM} values", retry_url=retry)
+    if not incoming.state_came_back:
+        # We stored a token before sending the browser away: it came
+        # back without our cookie. Another redirect would loop forever.
+        refusal = _refuse(incoming, 403, "cookies", "no_cookies",
+                          "it arrived without a session cookie: the browser refuses "
+                          "cookies, or the cookie is not sent back from the WLS",
+                          retry_url=retry)
+        return refusal
+    try:
+        url = own_url(incoming, settings, rest)
+    except HostError as exc:
+        return _refuse(incoming, 400, "host", "bad_request", str(exc))
+    try:
+        response = settings.wls.parse(values[0])
+        check_application(
+            response, url, iact=settings.iact, aauth=settings.aauth,
+            issue_bounds=settings.issue_bounds, now=_utc(now),
+        )
+    except ResponseError as exc:
+        return _refuse(incoming, 400, exc.check, "bad_response", str(exc), url=url,
+                       retry_url=retry)
+    if response.params not in state.tokens:
+        current = state.login
+        if (
+            response.success and current is not None
+            and current.principal == response.principal and current.valid_for(settings, now)
+        ):
+            # The back button: the WLS answered again for someone already
+            # logged in here. Nothing changes; go to the page.
+            return LoggedIn(url, None, current, False, LogLine(
+                logging.INFO, f"a spent {RESPONSE_PARAM} for the current login of "
+                              f"{shown(current.principal)}: back to the page"))
+        return _refuse(incoming, 400, "params", "bad_response",
+                       "the response does not answer a login started by this browser "
+                       "session, or it was used already", url=url, retry_url=retry)
+    tokens = tuple(t for t in state.tokens if t != response.params)  # spent: works once
+    if not response.success:
+        # A failure ends any earlier login, and is shown once: no retry,
+        # so a WLS that keeps refusing cannot make a redirect loop.
+        status = int(response.status)
+        return Refuse(
+            401, "login_failed", "login_failed",
+            {"check": None, "wls_status": status, "wls_status_text": STATUS_CODES[status],
+             "wls_msg": response.msg, "retry_url": retry},
+            LogLine(logging.INFO if status == 410 else logging.WARNING,
+                    f"the WLS answered {status} ({STATUS_CODES[status]}) for {shown(url)}"),
+            State(tokens),
+        )
+    assert response.principal is not None and response.kid is not None
+    issue = calendar.timegm(response.issue.timetuple())
+    login = Login(
+        response.principal, response.ptags, issue, response.life, int(now), response.auth,
+        response.sso, settings.wls.auth_url, settings.wls.fingerprint_of(response.kid),
+    )
+    expired = login.expired(settings, now)
+    if expired is not None:
+        return _refuse(incoming, 403, "expired", "bad_response",
+                       f"the login of {shown(login.principal)} had expired on arrival "
+                       f"({expired}): not kept, no retry", State(tokens), url,
+                       retry_url=retry)
+    old = state.login
+    new_identity = old is None or (old.principal, old.ptags, old.wls, old.key) != (
+        login.principal, login.ptags, login.wls, login.key
+    )
+    line = LogLine(logging.INFO, f"{shown(login.principal)} logged in (ptags "
+                                 f"{shown(','.join(sorted(login.ptags)) or 'none')})")
+    # Go where the browser was, not to the response's url: a version 1
+    # response has lost the query, and it must not choose another.
+    return LoggedIn(url, State(tokens, login), login, new_identity, line)
+
+
+def _utc(now: float) -> datetime:
+    return datetime.fromtimestamp(now, timezone.utc).replace(tzinfo=None)
+
+
+def cache_control(existing: str | None, value: str) -> str | None:
+    """The Cache-Control for an authenticated answer: ours added unless the
+    page already keeps shared caches out (``private`` or ``no-store``);
+    ``public`` is dropped. None: leave the header as it is."""
+    if existing is None:
+        return value
+    directives = [d.strip() for d in existing.split(",") if d.strip()]
+    names = {d.split("=", 1)[0].lower() for d in directives}
+    if names & {"private", "no-store"}:
+        return None
+    return ", ".join([value, *(d for d in directives if d.lower() != "public")])

@@ -1,0 +1,284 @@
+"""One settings object for the login flow, built from any mapping (Flask's
+``app.config``, Django's settings, environment variables) plus arguments
+given in code, and validated once, when the application starts.
+
+Every setting has one name: ``RAVEN_<NAME>`` in a mapping, ``<name>`` as
+an argument. An argument given in code wins over the mapping.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import RequestError
+from .origin import parse_origins
+from .request import Request
+from .services import WLS, wls_from_settings
+
+__all__ = ["DEFAULTS", "ConfigurationError", "Settings"]
+
+logger = logging.getLogger("raven")
+
+
+class ConfigurationError(RuntimeError):
+    """The application is set up in a way that cannot be safe or cannot work.
+
+    Raised when the application starts (the adapter's ``init_app`` or first
+    registration); nothing a client sends raises it.
+    """
+
+
+#: Every setting and its default.
+DEFAULTS: dict[str, Any] = {
+    "wls": None,  # "live", "demo", a WLS URL, or a raven.WLS
+    "wls_logout": None,
+    "keys": None,
+    "key_dir": None,
+    "origin": None,
+    "can_trust_request_host": False,
+    "desc": None,
+    "msg": None,
+    "timeout_msg": "your session on the site has expired",
+    "aauth": None,
+    "iact": None,
+    "fail": False,
+    "max_life": 7200,
+    "use_wls_life": False,
+    "inactive_timeout": None,
+    "issue_bounds": (15, 5),
+    "require_principal": None,
+    "require_ptags": frozenset({"current"}),
+    "cache_control": "private",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings of one protected application (or page)."""
+
+    wls: WLS
+    origins: frozenset[str] | None
+    host_names: frozenset[str] | None
+    trust_any_host: bool
+    desc: str | None
+    msg: str | None
+    timeout_msg: str | None
+    aauth: frozenset[str] | None
+    iact: bool | None
+    fail: bool
+    max_life: int | None
+    use_wls_life: bool
+    inactive_timeout: int | None
+    issue_bounds: tuple[float, float]
+    require_principal: frozenset[str] | None
+    require_ptags: frozenset[str] | None
+    cache_control: str | None
+
+    @property
+    def checks_atypes(self) -> bool:
+        """Only a page that asks for something re-checks a stored login."""
+        return self.iact is not None or self.aauth is not None
+
+    @property
+    def last_resolution(self) -> int:
+        # inactive_timeout is approximate (as in mod_ucam_webauth): the
+        # state is rewritten at most every 1/60 of it, not on each request.
+        return max(1, (self.inactive_timeout or 0) // 60)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Mapping[str, Any] | None = None,
+        given: Mapping[str, Any] | None = None,
+        *,
+        host_names: Any = None,
+        prefix: str = "RAVEN_",
+    ) -> Settings:
+        """Settings from ``config`` (``RAVEN_*`` keys) and ``given``
+        (arguments written in code, which win). ``host_names`` is the
+        framework's own host whitelist, if any. Raises ConfigurationError."""
+        config = config or {}
+        given = given or {}
+        unknown = set(given) - set(DEFAULTS)
+        if unknown:
+            raise ConfigurationError(f"unknown Raven setting(s): {', '.join(sorted(unknown))}")
+
+        def pick(name: str) -> Any:
+            if name in given:
+                return given[name]
+            return config.get(prefix + name.upper(), DEFAULTS[name])
+
+        try:
+            wls = _wls(pick, prefix)
+            origin = pick("origin")
+            settings = cls(
+                wls=wls,
+                origins=None if origin is None else _origins(origin, prefix),
+                host_names=_host_names(host_names),
+                trust_any_host=_flag("can_trust_request_host", pick("can_trust_request_host")),
+                desc=pick("desc"),
+                msg=pick("msg"),
+                timeout_msg=pick("timeout_msg"),
+                aauth=_as_set("aauth", pick("aauth")),
+                iact=pick("iact"),
+                fail=_flag("fail", pick("fail")),
+                max_life=_seconds("max_life", pick("max_life")),
+                use_wls_life=_flag("use_wls_life", pick("use_wls_life")),
+                inactive_timeout=_seconds("inactive_timeout", pick("inactive_timeout")),
+                issue_bounds=_issue_bounds(pick("issue_bounds")),
+                require_principal=_as_set("require_principal", pick("require_principal")),
+                require_ptags=_as_set("require_ptags", pick("require_ptags")),
+                cache_control=_cache_control(pick("cache_control")),
+            )
+            settings._check()
+        except ConfigurationError as exc:
+            logger.error("Raven configuration error: %s", exc)
+            raise
+        if wls.trusts_demo_key:
+            logger.warning(
+                "this application trusts the published demo key (kid 901, WLS %s): "
+                "its logins prove nothing; never use it for real", wls.auth_url,
+            )
+        return settings
+
+    def _check(self) -> None:
+        if self.iact not in (None, True, False):
+            raise ConfigurationError("iact (RAVEN_IACT) must be True, False or None")
+        for name in ("desc", "msg", "timeout_msg"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ConfigurationError(f"{name} (RAVEN_{name.upper()}) must be a string or None")
+        if not (self.origins or self.host_names or self.trust_any_host):
+            raise ConfigurationError(
+                "Raven needs this site's own URL, and the Host header a client sends "
+                "cannot say it: set RAVEN_ORIGIN to the site's origin(s), e.g. "
+                "'https://www.example.com' (or a host whitelist: Flask's TRUSTED_HOSTS, "
+                "Django's ALLOWED_HOSTS), or, if your web server already refuses other "
+                "hosts, can_trust_request_host=True (RAVEN_CAN_TRUST_REQUEST_HOST)"
+            )
+        try:  # let the core refuse a bad desc, msg, aauth or timeout message now
+            for msg in (self.msg, self.timeout_msg):
+                Request("https://example.invalid/", self.desc, self.aauth, self.iact, msg)
+        except RequestError as exc:
+            raise ConfigurationError(f"Raven settings: {exc}") from None
+
+    # --- how long a login lasts --------------------------------------------------
+
+    def expiries(self, issue: int, life: int | None, last: int) -> list[tuple[str, int]]:
+        """Each limit on a login as ``(reason, when)``."""
+        out = []
+        if self.max_life is not None:
+            out.append(("config max life", issue + self.max_life))
+        if self.use_wls_life and life is not None:
+            out.append(("wls life", issue + life))
+        if self.inactive_timeout is not None:
+            out.append(("inactive", last + self.inactive_timeout))
+        return out
+
+    def expired(self, issue: int, life: int | None, last: int, now: float) -> str | None:
+        """Why a login is over at ``now``, or None if it is not."""
+        for reason, when in self.expiries(issue, life, last):
+            if now >= when:
+                return reason
+        return None
+
+    def authorised(self, principal: str, ptags: frozenset[str]) -> bool:
+        """The default rule: ``require_principal`` and ``require_ptags``."""
+        if self.require_principal is not None and principal not in self.require_principal:
+            return False
+        return self.require_ptags is None or not self.require_ptags.isdisjoint(ptags)
+
+
+def _wls(pick: Any, prefix: str) -> WLS:
+    chosen = pick("wls")
+    if isinstance(chosen, WLS):
+        if any(pick(name) is not None for name in ("wls_logout", "keys", "key_dir")):
+            raise ConfigurationError(
+                "a raven.WLS value carries its own logout URL and keys: do not also set "
+                f"{prefix}WLS_LOGOUT, {prefix}KEYS or {prefix}KEY_DIR"
+            )
+        return chosen
+    try:
+        return wls_from_settings({
+            "RAVEN_WLS": chosen, "RAVEN_WLS_LOGOUT": pick("wls_logout"),
+            "RAVEN_KEYS": pick("keys"), "RAVEN_KEY_DIR": pick("key_dir"),
+        })
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"{prefix}WLS: {exc}") from None
+
+
+def _origins(value: Any, prefix: str) -> frozenset[str]:
+    try:
+        return parse_origins(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{prefix}ORIGIN: {exc}") from None
+
+
+def _host_names(value: Any) -> frozenset[str] | None:
+    if not value:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    names = frozenset(value)
+    if "*" in names:  # Django's "any host": the whitelist says nothing
+        return None
+    return names
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{name} (RAVEN_{name.upper()}) must be True or False")
+    return value
+
+
+def _cache_control(value: Any) -> str | None:
+    if value is True:
+        return "private"
+    if value is None or value is False:
+        return None
+    if not isinstance(value, str):
+        raise ConfigurationError("RAVEN_CACHE_CONTROL must be a string, True, or None")
+    return value or None
+
+
+def _as_set(name: str, value: Any) -> frozenset[str] | None:
+    """None, or a set of names; a string (as from an environment variable)
+    is a list separated by commas or spaces. A bare string is never used as
+    a collection: ``"abc" in "xabcx"`` would be a substring test."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [item for item in re.split(r"[,\s]+", value) if item]
+    try:
+        result = frozenset(value)
+    except TypeError:
+        raise ConfigurationError(f"{name} must be None or a collection of strings") from None
+    if not result or not all(isinstance(item, str) for item in result):
+        raise ConfigurationError(
+            f"{name} must be None (no requirement) or a non-empty collection of strings"
+        )
+    return result
+
+
+def _seconds(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"{name} must be a positive whole number of seconds, or None")
+    return value
+
+
+def _issue_bounds(value: Any) -> tuple[float, float]:
+    try:
+        past, future = value
+        if isinstance(past, bool) or isinstance(future, bool) or past < 0 or future < 0:
+            raise ValueError
+        return float(past), float(future)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            "issue_bounds must be (seconds in the past, seconds in the future), both >= 0"
+        ) from None

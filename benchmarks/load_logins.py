@@ -44,9 +44,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, workers: int, deadline: float) -> Iterator[str]:
-    """Serve a WSGI app spec with gunicorn on a free loopback port."""
-    port = free_port()
+def gunicorn(app: str, workers: int, deadline: float, port: int = 0) -> Iterator[str]:
+    """Serve a WSGI app spec with gunicorn on a loopback port (0: a free one)."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "2",
          "--bind", f"{HOST}:{port}", "--log-level", "warning", "--graceful-timeout", "3", app],
@@ -117,9 +117,12 @@ def run(logins: int = 400, concurrency: int = 16, workers: int = 3,
         wls = stack.enter_context(gunicorn(
             f"raven.wls:create_app({{'SECRET_KEY': '{secrets.token_hex(32)}'}})",
             workers, deadline))
-        demo = f"raven.demo:create_app({{'SECRET_KEY': '{secret}', 'RAVEN_WLS': '{wls}'}})"
-        app_a = stack.enter_context(gunicorn(demo, workers, deadline))
-        app_b = stack.enter_context(gunicorn(demo, 1, deadline))
+        port_a, port_b = free_port(), free_port()
+        origins = f"http://{HOST}:{port_a} http://{HOST}:{port_b}"
+        demo = (f"raven.demo:create_app({{'SECRET_KEY': '{secret}', 'RAVEN_WLS': '{wls}', "
+                f"'RAVEN_ORIGIN': '{origins}'}})")
+        app_a = stack.enter_context(gunicorn(demo, workers, deadline, port_a))
+        app_b = stack.enter_context(gunicorn(demo, 1, deadline, port_b))
         users = [f"test{(i % 400) + 1:04d}" for i in range(logins)]  # all 'current'
         started = time.monotonic()
         with ThreadPoolExecutor(concurrency) as pool:

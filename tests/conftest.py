@@ -4,6 +4,7 @@ with the demo key."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from flask import Flask
 
 from raven.flask_glue import SESSION_KEY, AuthDecorator
+from raven.flow import State
 from raven.testing import login
 
 BASE = "https://www.example.cam.ac.uk"
@@ -55,12 +57,24 @@ class Browser:
 
     @property
     def state(self) -> dict[str, Any] | None:
+        """The stored state, read by its one reader, flattened: the tokens
+        and, if logged in, the login's fields."""
         with self.client.session_transaction(base_url=self.base_url) as sess:
-            return sess.get(SESSION_KEY)
+            stored = sess.get(SESSION_KEY)
+        if stored is None:
+            return None
+        state = State.load(stored)
+        login = state.dump().get("login", {})
+        return {"tokens": list(state.tokens), **login}
 
     def edit_state(self, **changes: Any) -> None:
+        """Change the stored login's fields (as time passing would)."""
         with self.client.session_transaction(base_url=self.base_url) as sess:
-            sess[SESSION_KEY] = {**sess[SESSION_KEY], **changes}
+            state = State.load(sess[SESSION_KEY])
+            assert state.login is not None, "not logged in"
+            sess[SESSION_KEY] = dataclasses.replace(
+                state, login=dataclasses.replace(state.login, **changes)
+            ).dump()
 
 
 def build_app(

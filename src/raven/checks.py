@@ -1,6 +1,7 @@
 """The checks only the application can make on a verified response, in
-their one order: the URL it came back to, how the user authenticated,
-and its age.
+their one order: the URL it came back to, the params token that binds it
+to this browser (where the caller keeps tokens), how the user
+authenticated, and its age.
 
 :func:`raven.validate_response`, the login-flow core and the response
 explainer all run this sequence, with one convention for the issue
@@ -9,15 +10,15 @@ window: ``issue_bounds = (seconds in the past, seconds in the future)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 
-from .errors import ResponseError
+from .errors import ParamsMismatchError, ResponseError
 from .protocol import check_atypes, check_issue, check_url
 from .response import Response
 
 #: The names of the checks, in the order they are made.
-APPLICATION_CHECKS = ("url", "iact/aauth", "issue")
+APPLICATION_CHECKS = ("url", "params", "iact/aauth", "issue")
 
 
 def issue_window(max_age: float, clock_skew: float) -> tuple[float, float]:
@@ -34,15 +35,25 @@ def run_checks(
     aauth: Iterable[str] | None,
     issue_bounds: tuple[float, float],
     now: datetime,
+    tokens: Collection[str] | None = None,
 ) -> Iterator[tuple[str, ResponseError | None]]:
     """Each check's name with its error, or None if it passed, in order.
 
-    ``iact/aauth`` applies to a success only; a failure status skips it.
+    ``params`` is checked against ``tokens`` if given (else skipped);
+    ``iact/aauth`` applies to a success only.
     """
     for name in APPLICATION_CHECKS:
         try:
             if name == "url":
                 check_url(response.url, url, response.ver)
+            elif name == "params":
+                if tokens is None:
+                    continue
+                if response.params not in tokens:
+                    raise ParamsMismatchError(
+                        "the response does not answer a login started by this browser "
+                        "session, or it was used already", field="params",
+                    )
             elif name == "iact/aauth":
                 if not response.success:
                     continue

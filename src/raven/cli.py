@@ -176,10 +176,17 @@ def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
         raise click.UsageError("--port and --wls-port must differ")
     wls_server = bind_server(create_wls(), host, wls_port, allow_non_loopback)
     try:
-        config: dict[str, Any] = {"RAVEN_WLS": wls_server.url, "TRUSTED_HOSTS": [host]}
+        apps: list[Any] = []  # the app needs its own origin, known once bound
+        demo_server = bind_server(
+            lambda environ, start: apps[0](environ, start), host, port, allow_non_loopback
+        )
+        config: dict[str, Any] = {
+            "RAVEN_WLS": wls_server.url, "TRUSTED_HOSTS": [host],
+            "RAVEN_ORIGIN": demo_server.url,
+        }
         if os.environ.get("RAVEN_DEMO_SECRET_KEY"):
             config["SECRET_KEY"] = os.environ["RAVEN_DEMO_SECRET_KEY"]
-        demo_server = bind_server(create_demo(config), host, port, allow_non_loopback)
+        apps.append(create_demo(config))
     except BaseException:
         wls_server.stop()
         raise
@@ -202,17 +209,19 @@ def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
 
 # --- raven request ------------------------------------------------------------------
 
-def _wls_option_choice(demo: bool, wls_url: str | None) -> Any:
-    from .services import DEMO, LIVE, local_wls
+def _wls_option_choice(demo: bool, wls_url: str | None) -> str:
+    """The authentication URL a request goes to."""
+    from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH
+    from .services import auth_url_for
 
     if demo and wls_url is not None:
         raise click.UsageError("--demo and --wls-url are alternatives: give one")
     if wls_url is not None:
         try:
-            return local_wls(wls_url)
+            return auth_url_for(wls_url)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--wls-url") from None
-    return DEMO if demo else LIVE
+    return RAVEN_DEMO_AUTH if demo else RAVEN_AUTH
 
 
 @main.command("request")
@@ -228,7 +237,8 @@ def _wls_option_choice(demo: bool, wls_url: str | None) -> Any:
               help="Protocol version to ask for.")
 @click.option("--demo", is_flag=True, help="Send it to Raven's demo server.")
 @click.option("--wls-url", metavar="URL",
-              help="Send it to a test WLS at this base URL, e.g. http://127.0.0.1:5001.")
+              help="Send it to any WLS: its authentication URL, or its root such as "
+                   "http://127.0.0.1:5001 (the local test WLS).")
 def request_command(
     url: str, desc: str | None, msg: str | None, params: str | None, aauth: str | None,
     iact: str | None, fail: bool, ver: str, demo: bool, wls_url: str | None,
@@ -240,12 +250,14 @@ def request_command(
     'raven decode' explains.
     """
     from .errors import RequestError
+    from .request import Request
 
-    wls_choice = _wls_option_choice(demo, wls_url)
+    auth_url = _wls_option_choice(demo, wls_url)
     try:
-        built = wls_choice.request(
-            url, desc=desc, aauth=aauth, iact=None if iact is None else iact == "yes",
-            msg=msg, params=params, fail=fail or None, ver=int(ver),
+        built = Request(
+            url, wls_url=auth_url, desc=desc, aauth=aauth,
+            iact=None if iact is None else iact == "yes", msg=msg, params=params,
+            fail=fail or None, ver=int(ver),
         )
     except RequestError as exc:
         hint = f"--{exc.field}" if exc.field and exc.field != "url" else "URL"

@@ -25,6 +25,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context, redirect, request, session
@@ -41,10 +42,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import flow
 from .flow import MAX_TOKENS, REASONS, Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
+from .origin import HostError
 from .protocol import RAVEN_LOGOUT
 from .request import Request
 from .response import Response
-from .services import WLS, wls_from_classes
+from .services import WLS, wls_from_classes, wls_from_settings
 from .settings import ConfigurationError, Settings
 
 __all__ = ["MAX_TOKENS", "SESSION_KEY", "AuthDecorator", "ConfigurationError"]
@@ -145,18 +147,26 @@ class AuthDecorator:
         if (cls.request_class, cls.response_class, cls.logout_url) != (
             Request, Response, RAVEN_LOGOUT
         ):
-            if "wls" in given or "RAVEN_WLS" in app.config:
-                raise ConfigurationError(
-                    f"{cls.__name__} sets request_class/response_class/logout_url and "
-                    "wls / RAVEN_WLS chooses a WLS as well: use one or the other"
-                )
             try:
-                given["wls"] = wls_from_classes(
-                    cls.request_class, cls.response_class, cls.logout_url
+                chosen = wls_from_classes(cls.request_class, cls.response_class, cls.logout_url)
+                configured = (
+                    wls_from_settings(app.config)
+                    if {"RAVEN_WLS", "RAVEN_KEYS", "RAVEN_KEY_DIR"} & set(app.config) else None
                 )
             except ValueError as exc:
                 raise ConfigurationError(f"{cls.__name__}: {exc}") from None
-        _check_flask(app)
+            if "wls" in given or (configured is not None and not chosen.same_as(configured)):
+                raise ConfigurationError(
+                    f"{cls.__name__} sets request_class/response_class/logout_url for "
+                    f"{chosen.name}, and wls / RAVEN_WLS choose another WLS: use one or "
+                    "the other"
+                )
+            given["wls"] = chosen
+        try:
+            _check_flask(app)
+        except ConfigurationError as exc:
+            logger.error("Raven configuration error: %s", exc)
+            raise
         settings = Settings.from_config(app.config, given, host_names=_host_names(app))
         extension = app.extensions.setdefault(_EXTENSION, {})
         if not extension:  # once per app, for every decorator; may be first request
@@ -306,6 +316,18 @@ class AuthDecorator:
         logged in."""
         login = self._login()
         return None if login is None else login.expiries(self._settings())
+
+    def own_url(self, path: str, query: bytes = b"") -> str:
+        """This site's absolute URL for ``path``, from the origins the
+        operator allowed (never from the Host header alone): for a
+        hand-written flow's ``url``. Raises a 400 for a host not allowed."""
+        incoming = replace(_incoming(None), path=path)
+        try:
+            return flow.own_url(incoming, self._settings(), query)
+        except HostError as exc:
+            raise self._flask_settings().page(
+                Refuse(400, "host", "bad_request", {"check": "host"})
+            ) from exc
 
     # --- logout ----------------------------------------------------------------
 

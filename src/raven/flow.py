@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote_plus
 
-from .checks import check_application
-from .errors import RequestError, ResponseError
+from .checks import run_checks
+from .errors import ParamsMismatchError, RequestError, ResponseError
 from .origin import HostError, site_url, trusted_origin
 from .protocol import STATUS_CODES, atypes_acceptable
 from .response import Response
@@ -94,6 +94,20 @@ class State:
                 "key": login.key,
             }
         return value
+
+    def with_token(self, token: str) -> State:
+        """A login is starting: remember its params token."""
+        return replace(self, tokens=(*self.tokens[-(MAX_TOKENS - 1):], token))
+
+    def spend(self, params: str) -> State:
+        """A response carrying ``params`` arrived: forget the token, which
+        works once. Raises ParamsMismatchError if it is not one of ours."""
+        if params not in self.tokens:
+            raise ParamsMismatchError(
+                "the response does not answer a login started by this browser "
+                "session, or it was used already", field="params",
+            )
+        return replace(self, tokens=tuple(t for t in self.tokens if t != params))
 
     @classmethod
     def load(cls, value: object) -> State:
@@ -305,16 +319,17 @@ def split_response(query: bytes) -> tuple[list[str], bytes]:
     them. A name counts however it is spelt (``WLS%2DResponse`` too), as
     every framework's own parser decodes names. Raises ValueError for
     bytes that are not UTF-8."""
-    if b"Response" not in query and b"%" not in query:  # the usual case
+    text = query.decode("utf-8")  # raw bytes must be UTF-8; escapes may hold anything
+    if "Response" not in text and "%" not in text:  # the usual case
         return [], query
     values, kept = [], []
-    for part in query.split(b"&"):
-        name, _, value = part.partition(b"=")
-        if unquote_plus(name.decode("utf-8"), errors="strict") == RESPONSE_PARAM:
-            values.append(unquote_plus(value.decode("utf-8"), errors="strict"))
+    for part in text.split("&"):
+        name, _, value = part.partition("=")
+        if unquote_plus(name, errors="replace") == RESPONSE_PARAM:
+            values.append(unquote_plus(value, errors="replace"))
         else:
             kept.append(part)
-    return values, b"&".join(kept)
+    return values, "&".join(kept).encode("utf-8")
 
 
 def own_url(incoming: Incoming, settings: Settings, query: bytes) -> str:
@@ -369,8 +384,7 @@ def _to_wls(
                                        "needs a Raven login: the data it carried is lost")
     elif why is not None:
         log = LogLine(logging.INFO, why)
-    tokens = (*state.tokens[-(MAX_TOKENS - 1):], token)
-    return ToWLS(str(request), replace(state, tokens=tokens), log)
+    return ToWLS(str(request), state.with_token(token), log)
 
 
 def _complete(
@@ -400,17 +414,21 @@ def _complete(
         return _refuse(incoming, 400, "host", "bad_request", str(exc))
     try:
         response = settings.wls.parse(values[0])
-        check_application(
-            response, url, iact=settings.iact, aauth=settings.aauth,
-            issue_bounds=settings.issue_bounds, now=_utc(now),
-        )
     except ResponseError as exc:
         return _refuse(incoming, 400, exc.check, "bad_response", str(exc), url=url,
                        retry_url=retry)
-    if response.params not in state.tokens:
+    spent = None  # the state once the token is spent: it works once, pass or fail
+    for name, error in run_checks(
+        response, url, iact=settings.iact, aauth=settings.aauth,
+        issue_bounds=settings.issue_bounds, now=_utc(now), tokens=state.tokens,
+    ):
+        if error is None:
+            if name == "params":
+                spent = state.spend(response.params)
+            continue
         current = state.login
         if (
-            response.success and current is not None
+            name == "params" and response.success and current is not None
             and current.principal == response.principal and current.valid_for(settings, now)
         ):
             # The back button: the WLS answered again for someone already
@@ -418,10 +436,10 @@ def _complete(
             return LoggedIn(url, None, current, False, LogLine(
                 logging.INFO, f"a spent {RESPONSE_PARAM} for the current login of "
                               f"{shown(current.principal)}: back to the page"))
-        return _refuse(incoming, 400, "params", "bad_response",
-                       "the response does not answer a login started by this browser "
-                       "session, or it was used already", url=url, retry_url=retry)
-    tokens = tuple(t for t in state.tokens if t != response.params)  # spent: works once
+        return _refuse(incoming, 400, error.check, "bad_response", str(error), spent, url,
+                       retry_url=retry)
+    assert spent is not None
+    tokens = spent.tokens
     if not response.success:
         # A failure ends any earlier login, and is shown once: no retry,
         # so a WLS that keeps refusing cannot make a redirect loop.

@@ -110,6 +110,12 @@ class WLS:
         with a key it still trusts?"""
         return auth_url == self.auth_url and fingerprint in self.fingerprints
 
+    def same_as(self, other: WLS) -> bool:
+        """The same service with the same keys (kids aside)."""
+        return (self.auth_url, self.logout_url, self.fingerprints) == (
+            other.auth_url, other.logout_url, other.fingerprints
+        )
+
     def fingerprint_of(self, kid: str) -> str:
         return key_fingerprint(self.keys[kid])
 
@@ -184,17 +190,23 @@ def local_wls(base_url: object, keys: Keyring | None = None) -> WLS:
     return wls
 
 
-def _wls_at(url: object, logout_url: object, keys: Keyring | None) -> WLS:
-    """The WLS whose authentication URL (or root) is ``url``."""
+def auth_url_for(url: object) -> str:
+    """A WLS's authentication URL from itself or from the WLS's root (to
+    which Raven's own layout, ``/auth/authenticate.html``, is added)."""
     text = url.strip() if isinstance(url, str) else url
     _check_wls_url("URL", text)
     assert isinstance(text, str)
     parts = urlsplit(text)
     if parts.query:
         raise ValueError(f"the WLS URL {url!r} must not have a query")
-    auth_url = text
-    if parts.path in ("", "/"):  # a WLS's root: Raven's own layout below it
-        auth_url = text.rstrip("/") + AUTHENTICATE_PATH
+    if parts.path in ("", "/"):
+        return text.rstrip("/") + AUTHENTICATE_PATH
+    return text
+
+
+def _wls_at(url: object, logout_url: object, keys: Keyring | None) -> WLS:
+    """The WLS whose authentication URL (or root) is ``url``."""
+    auth_url = auth_url_for(url)
     if logout_url is None and auth_url.endswith("/authenticate.html"):
         logout_url = auth_url[: -len("authenticate.html")] + "logout.html"
     if auth_url == RAVEN_AUTH and keys is None:
@@ -278,4 +290,4 @@ def wls_from_classes(
     return _wls_at(request_class.wls_url, logout_url, response_class.keys)
 
 
-__all__ += ["AUTHENTICATE_PATH", "LOGOUT_PATH", "wls_from_classes"]
+__all__ += ["AUTHENTICATE_PATH", "LOGOUT_PATH", "auth_url_for", "wls_from_classes"]

@@ -61,8 +61,8 @@ def test_a_local_wls(raven, wls_url):
     ([URL, "--iact", "maybe"], ["--iact"]),
     ([URL, "--ver", "4"], ["--ver"]),
     ([URL, "--demo", "--wls-url", "http://127.0.0.1:5001"], ["--demo", "--wls-url"]),
-    ([URL, "--wls-url", "nonsense"], ["--wls-url", "the http(s) base URL of a test WLS"]),
-    ([URL, "--wls-url", "https://raven.cam.ac.uk/"], ["--wls-url", "live"]),
+    ([URL, "--wls-url", "nonsense"], ["--wls-url", "is not an http(s) URL"]),
+    ([URL, "--wls-url", "http://wls.example.org/auth"], ["--wls-url", "must use https"]),
     ([], ["URL"]),
 ])
 def test_bad_arguments_are_one_line(raven, args, words):

@@ -85,17 +85,18 @@ def test_the_hand_written_flow_talks_to_the_same_wls_as_the_decorator(setting):
     settings = AuthDecorator().init_app(app)
     ours = wls_for(setting)
     built = ours.request("https://h/")
-    assert str(built).startswith(settings.request_class.wls_url + "?")
-    assert ours.logout_url == settings.logout_url
-    assert set(ours.keys) == set(settings.response_class.keys)
+    assert str(built).startswith(settings.wls.auth_url + "?")
+    assert ours.logout_url == settings.wls.logout_url
+    assert ours.fingerprints == settings.wls.fingerprints
 
 
 def test_live_trusts_only_live_ravens_key_and_demo_only_the_demo_key():
-    assert wls_for("live").response_class is raven.Response
-    assert wls_for("demo").response_class is demoserver.Response
+    assert wls_for("live").keys is raven.Response.keys
+    assert wls_for("demo").keys is demoserver.Response.keys
     assert set(wls_for("http://127.0.0.1:1").keys) == {"901"}
+    assert wls_for("https://raven.cam.ac.uk/").kind == "live"
     with pytest.raises(ValueError):
-        wls_for("https://raven.cam.ac.uk/")
+        wls_for("https://raven.cam.ac.uk/", demo_key_dir())
     with pytest.raises(ValueError):
         wls_for("ftp://127.0.0.1/")
 
@@ -107,3 +108,12 @@ def test_the_whitelist_holds_where_flask_ignores_trusted_hosts():
     client = app.test_client()
     assert client.get("http://evil.example/integration/login").status_code == 400
     assert client.get("http://127.0.0.1:5000/integration/login").status_code == 303
+
+
+def demo_key_dir():
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp())
+    (path / "pubkey901").write_text(demoserver.PUBKEY901)
+    return path

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from raven.flow import State
 from raven.keys import SigningKey
 from raven.response import utcnow
 from raven.testing import make_response
@@ -73,12 +74,12 @@ def test_login_sends_a_hand_built_request_with_a_fresh_token(visitor):
     assert first["url"] == RESPONSE_URL
     assert first["desc"] == "the python-raven demo"
     assert first["params"] != second["params"]
-    assert visitor.session()["integration_tokens"] == [first["params"], second["params"]]
+    assert tokens(visitor) == [first["params"], second["params"]]
 
 
 def test_only_the_last_five_tokens_are_kept(visitor):
     sent = [visitor.start("/integration/login")["params"] for _ in range(7)]
-    assert visitor.session()["integration_tokens"] == sent[-5:]
+    assert tokens(visitor) == sent[-5:]
 
 
 def test_a_raven_login_is_flashed_and_remembered(visitor, page):
@@ -87,12 +88,21 @@ def test_a_raven_login_is_flashed_and_remembered(visitor, page):
     assert page.flashes(r) == [("success", "Logged in as test0003 with Raven (ptags: current).")]
     assert "logged in to this site as test0003 (via raven)" in page.text(r)
     assert "You are test0003, logged in via raven" in page.text(visitor.get("/integration/secrets"))
-    assert visitor.session()["integration_tokens"] == []  # spent
+    assert tokens(visitor) == []  # spent
 
 
-def test_someone_not_current_may_log_in_here_and_is_told_their_ptags(visitor, page):
+def test_someone_not_current_is_told_and_not_logged_in(visitor, page):
     r = visitor.login("/integration/login", "test0401", ptags=set())
-    assert page.flashes(r) == [("success", "Logged in as test0401 with Raven (ptags: none).")]
+    assert page.flashes(r) == [("error", "test0401 is not a current member of the University "
+                                         "(no 'current' ptag), so this site does not log them in.")]
+    assert visitor.get("/integration/secrets").status_code == 401
+
+
+def test_a_login_made_through_another_wls_is_no_login_here(visitor, page):
+    visitor.login("/integration/login", "test0003")
+    with visitor.client.session_transaction(base_url=visitor.base) as sess:
+        sess["login_wls"] = "https://demo.raven.cam.ac.uk/auth/authenticate.html"
+    assert visitor.get("/integration/secrets").status_code == 401
 
 
 @pytest.mark.parametrize("ver", [1, 3])
@@ -145,7 +155,7 @@ def test_a_replayed_response_is_refused(visitor, page):
 def test_a_response_for_another_browser_is_refused(visitor, page):
     message = _refused(visitor, page, lambda q: make_response(q["url"], params="someone else"),
                        "params")
-    assert "does not answer a login started in this browser" in message
+    assert "does not answer a login started by this browser" in message
 
 
 def test_a_response_for_another_url_is_refused(visitor, page):
@@ -200,3 +210,8 @@ def test_a_long_refusal_is_cut_short(visitor, page):
     message = _refused(visitor, page, lambda q: make_response(long_url, params=q["params"]),
                        "url")
     assert len(message) < 400 and message.endswith("....")
+
+
+def tokens(visitor) -> list[str]:
+    """The params tokens the hand-written flow has outstanding."""
+    return list(State.load(visitor.session().get("integration_tokens")).tokens)

@@ -33,7 +33,9 @@ def servers():
     """(demo URL, WLS URL), the demo wired to the WLS."""
     demo_port, wls_port = (5000, 5001) if UPDATE_DOCS_SCREENSHOT else (0, 0)
     wls = LiveServer(create_wls(), port=wls_port).start()
-    demo = LiveServer(create_demo({"RAVEN_WLS": wls.url}), port=demo_port).start()
+    demo = LiveServer.of(
+        lambda url: create_demo({"RAVEN_WLS": wls.url, "RAVEN_ORIGIN": url}), port=demo_port
+    ).start()
     try:
         yield demo.url, wls.url
     finally:

@@ -71,7 +71,9 @@ def serve_app(wls_url: str, auth: AuthDecorator) -> LiveServer:
     def logout():
         return auth.logout()
 
-    return LiveServer(app)
+    server = LiveServer(app)
+    app.config["RAVEN_ORIGIN"] = server.url  # the port is known once bound
+    return server
 
 
 def test_login_sso_and_logout_through_the_local_wls(wls):

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from raven.flask_glue import MAX_TOKENS, SESSION_KEY, AuthDecorator
+from raven.flow import Login, State
 from raven.response import utcnow
 from raven.testing import make_response
 
@@ -283,7 +284,7 @@ def test_session_new_may_clear_the_session(make_app, browser_for):
     assert browser.login("/").status_code == 200
     with browser.client.session_transaction(base_url=browser.base_url) as sess:
         assert "cart" not in sess
-        assert sess[SESSION_KEY]["principal"] == "test0001"
+        assert State.load(sess[SESSION_KEY]).login.principal == "test0001"
 
 
 # --- authorisation ------------------------------------------------------------------
@@ -381,8 +382,8 @@ def test_async_views_are_wrapped_as_coroutines(make_app):
         answer = asyncio.run(wrapped())
         assert answer.status_code == 303  # not logged in: the view did not run
     with app.test_request_context("/", base_url=BASE) as ctx:
-        ctx.session[SESSION_KEY] = {
-            "principal": "test0001", "ptags": ["current"], "issue": int(time.time()),
-            "life": None, "last": int(time.time()),
-        }
+        wls, now = auth._settings().wls, int(time.time())
+        login = Login("test0001", frozenset({"current"}), now, None, now, "pwd", frozenset(),
+                      wls.auth_url, wls.fingerprint_of("901"))
+        ctx.session[SESSION_KEY] = State((), login).dump()
         assert asyncio.run(wrapped()) == "ran"

@@ -45,7 +45,8 @@ class Visitor:
 
 @pytest.fixture
 def app():
-    return create_app({"TESTING": True, "SECRET_KEY": "k", "RAVEN_WLS": "http://127.0.0.1:5001"})
+    return create_app({"TESTING": True, "SECRET_KEY": "k", "RAVEN_WLS": "http://127.0.0.1:5001",
+                       "RAVEN_ORIGIN": SITE})
 
 
 @pytest.fixture
@@ -115,7 +116,8 @@ def test_refused(visitor, warnings, build, check):
 
 
 def test_demo_key_response_to_a_live_configured_app(warnings):
-    live = Visitor(create_app({"TESTING": True, "SECRET_KEY": "k", "RAVEN_WLS": "live"}))
+    live = Visitor(create_app({"TESTING": True, "SECRET_KEY": "k", "RAVEN_WLS": "live",
+                                  "RAVEN_ORIGIN": SITE}))
     url, params = live.start()
     r = live.deliver(url, make_response(url, params=params))
     assert r.status_code == 400 and b"check kid" in r.data

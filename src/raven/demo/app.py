@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
 from flask import (
     Blueprint,
@@ -38,8 +37,9 @@ from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, Temp
 from werkzeug.exceptions import BadRequest, HTTPException, SecurityError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..errors import ParamsMismatchError, RequestError, ResponseError
+from ..errors import RequestError, ResponseError
 from ..flask_glue import AuthDecorator
+from ..flow import State, split_response
 from ..protocol import STATUS_CODES, Status
 from ..response import validate_response
 from ..services import DEFAULT_LOCAL_WLS, DEMO, LIVE, WLS, local_wls, wls_for
@@ -64,7 +64,7 @@ bp = Blueprint("demo", __name__)
 USER = "user"
 METHOD = "login_method"
 TOKENS = "integration_tokens"
-MAX_TOKENS = 5
+LOGIN_WLS = "login_wls"
 CSRF = "csrf"
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
@@ -84,6 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),
         TRUSTED_HOSTS=[DEFAULT_HOST],
+        RAVEN_ORIGIN=f"http://{DEFAULT_HOST}:5000",  # as `raven demo` serves it
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=64 * 1024,
         RAVEN_WLS=DEFAULT_LOCAL_WLS,
@@ -96,6 +97,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.request_class = type(
         "DemoRequest", (Request,), {"trusted_hosts": list(app.config["TRUSTED_HOSTS"])}
     )
+    app.after_request(_security_headers)  # before init_app: runs after the glue's
     auth_decorator.init_app(app)  # a bad RAVEN_* setting fails here, not later
     app.extensions["raven_demo"] = wls_for(app.config["RAVEN_WLS"])
     # The glue's refusal pages extend raven/base.html: give them our layout.
@@ -112,7 +114,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_template_filter(lambda text: visible(text, limit=len(text)), "visible")
     app.before_request(_refuse_undecodable_query)
     app.register_error_handler(HTTPException, _error_page)
-    app.after_request(_security_headers)
     return app
 
 
@@ -205,11 +206,11 @@ def integration_password() -> Any:
 @bp.get("/integration/login")
 def integration_login() -> WerkzeugResponse:
     """Send the browser to the WLS, by hand."""
-    # Built from the host Flask checked against TRUSTED_HOSTS, never a bare Host header.
-    url = url_for(".integration_response", _external=True)
+    # The site's own URL from the origins configured, never a bare Host header.
+    url = auth_decorator.own_url(url_for(".integration_response"))
     token = secrets.token_urlsafe(16)
     r = configured_wls().request(url, desc=current_app.config["RAVEN_DESC"], params=token)
-    session[TOKENS] = [*session.get(TOKENS, [])[-(MAX_TOKENS - 1):], token]
+    session[TOKENS] = State.load(session.get(TOKENS)).with_token(token).dump()
     return redirect(str(r), 303)
 
 
@@ -219,21 +220,22 @@ def integration_response() -> Any:
     values = request.args.getlist("WLS-Response")
     if len(values) != 1:
         return _integration_refused("format", "the address holds no WLS-Response, or several")
-    url = url_for(".integration_response", _external=True)
+    url = auth_decorator.own_url(url_for(".integration_response"))
+    wls = configured_wls()
     try:
         # url, issue, and for a success iact and aauth: the seed's checks, in one call.
-        r = validate_response(values[0], url, response_class=configured_wls().response_class)
-        tokens = list(session.get(TOKENS, []))
-        if r.params not in tokens:
-            raise ParamsMismatchError(
-                "it does not answer a login started in this browser, or it was used already"
-            )
-        tokens.remove(r.params)  # a response works once
-        session[TOKENS] = tokens
+        r = validate_response(values[0], url, wls=wls)
+        # A response works once, and only in the browser that asked for it.
+        session[TOKENS] = State.load(session.get(TOKENS)).spend(r.params).dump()
     except ResponseError as exc:
         return _integration_refused(exc.check, str(exc))
-    if r.success:
-        session[USER], session[METHOD] = r.principal, "raven"
+    if r.success and "current" not in r.ptags:
+        # This site is for current staff and students only (Raven's "current"
+        # ptag); a site open to everyone with a Raven account would skip this.
+        flash(f"{r.principal} is not a current member of the University "
+              "(no 'current' ptag), so this site does not log them in.", "error")
+    elif r.success:
+        session[USER], session[METHOD], session[LOGIN_WLS] = r.principal, "raven", wls.auth_url
         ptags = ", ".join(sorted(r.ptags)) or "none"
         flash(f"Logged in as {r.principal} with Raven (ptags: {ptags}).", "success")
     elif r.status == Status.CANCELLED:
@@ -258,6 +260,9 @@ def integration_secrets() -> str:
     """The seed's ``secrets`` view: only for someone logged in either way."""
     if session.get(USER) is None:
         abort(401, "Log in first, on the integration page, with Raven or a user name.")
+    if session.get(METHOD) == "raven" and session.get(LOGIN_WLS) != configured_wls().auth_url:
+        # A login belongs to the WLS that made it: one made elsewhere is none here.
+        abort(401, "Your Raven login was made through another WLS: log in again.")
     return render_template("secrets.html")
 
 
@@ -375,12 +380,9 @@ def inspect() -> Any:
 
 def _this_url_without_response() -> str:
     """The URL of this request minus ``WLS-Response``: what a response that
-    arrived here should be for. The host is the one Flask checked."""
-    query = b"&".join(
-        part for part in request.query_string.split(b"&")
-        if part and unquote_plus(part.partition(b"=")[0].decode("latin-1")) != "WLS-Response"
-    )
-    return request.base_url + ("?" + query.decode("latin-1") if query else "")
+    arrived here should be for, from the site's configured origin."""
+    _, rest = split_response(request.query_string)
+    return auth_decorator.own_url(request.path, rest)
 
 
 # --- shared pieces -------------------------------------------------------------------

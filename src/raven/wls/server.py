@@ -17,10 +17,10 @@ import ipaddress
 import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -117,6 +117,15 @@ class LiveServer:
             )
         self.host = host.strip("[]")
         self.port: int = self._server.port
+
+    @classmethod
+    def of(cls, build: Callable[[str], WSGIApplication], *args: Any, **kwargs: Any) -> LiveServer:
+        """A server for the app ``build(url)`` makes: for apps that must be
+        told their own origin, known only once the port is bound."""
+        apps: list[WSGIApplication] = []
+        server = cls(lambda environ, start: apps[0](environ, start), *args, **kwargs)
+        apps.append(build(server.url))
+        return server
 
     @property
     def url(self) -> str:

@@ -8,13 +8,16 @@ line on stderr and a non-zero exit status, never a traceback (set
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import unquote_plus
 
 import click
 
 from . import __version__
+from .protocol import MAX_RESPONSE_LENGTH
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -265,15 +268,74 @@ def request_command(
     click.echo(str(built))
 
 
+# --- reading a response -------------------------------------------------------------
+
+#: What ``-`` reads at most: a whole response and a line ending. More is
+#: refused unread, never taken into memory.
+STDIN_LIMIT = MAX_RESPONSE_LENGTH + 2
+_RAW_RESPONSE_START = ("1!", "2!", "3!")
+#: In a raw response '%' only ever starts '%21' (for '!') or '%25' (for '%').
+_NOT_RAW_ESCAPE = re.compile(r"%(?!2[15])")
+
+
+def _read_response_text(string: str, what: str) -> str:
+    """``string``, or standard input if it is ``-``, within the size of a
+    real response."""
+    if string == "-":
+        with click.open_file("-", "rb") as stdin:
+            data = stdin.read(STDIN_LIMIT + 1)
+        if len(data) > STDIN_LIMIT:
+            raise click.BadParameter(
+                f"standard input holds more than {STDIN_LIMIT} bytes; a WLS-Response is at "
+                f"most {MAX_RESPONSE_LENGTH} characters", param_hint=what)
+        try:
+            string = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise click.BadParameter("standard input is not UTF-8 text",
+                                     param_hint=what) from None
+    text = string.strip()
+    if len(text) > MAX_RESPONSE_LENGTH:
+        raise click.BadParameter(
+            f"{len(text)} characters; a WLS-Response is at most {MAX_RESPONSE_LENGTH}",
+            param_hint=what)
+    return text
+
+
+def _could_be_raw(text: str) -> bool:
+    return text.startswith(_RAW_RESPONSE_START) and not _NOT_RAW_ESCAPE.search(text)
+
+
+def _find_response(string: str, what: str) -> tuple[str, str | None, str | None]:
+    """The response in ``string`` (see :func:`_read_response_text`), the URL
+    it arrived at if known, and a note if it had to be percent-decoded."""
+    from .demo.explain import extract
+
+    text = _read_response_text(string, what)
+    try:
+        found, arrived_at = extract(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=what) from None
+    if not found:
+        raise click.BadParameter("no response given", param_hint=what)
+    if found == text and not _could_be_raw(found):
+        decoded = unquote_plus(found)
+        if _could_be_raw(decoded):
+            return decoded, arrived_at, (
+                "The value was still percent-encoded, as copied from an address bar; "
+                "it was decoded once.")
+    return found, arrived_at, None
+
+
 # --- raven decode -------------------------------------------------------------------
 
 @main.command()
 @click.argument("string")
 @click.option("--demo", is_flag=True,
               help="Trust the demo key (kid 901): for Raven's demo server or a test WLS.")
-@click.option("--key", "key_path", type=click.Path(), metavar="PEM",
-              help="Trust this public key (with --kid), or the pubkeyNNN files of a directory.")
-@click.option("--kid", help="The key id of --key.")
+@click.option("--key", "key_path", type=click.Path(), metavar="PATH",
+              help="Trust this key file (PEM public key or certificate), or the key files "
+              "of a directory (pubkeyN, pubkeyN.pem, pubkeyN.crt).")
+@click.option("--kid", help="The key id of --key, if its name is not pubkeyN.")
 @click.option("--url", help="The URL the request was sent from; the response must be for it.")
 @click.option("--params", help="The params the request sent; the response must carry them.")
 @click.option("--iact", type=click.Choice(["yes", "no"]), help="The iact the application needs.")
@@ -287,59 +349,57 @@ def decode(
     """Parse, verify and explain a WLS-Response: every field, every check.
 
     STRING is the response, or the URL (or query string) it arrived on, as
-    copied from an address bar or a log; '-' reads it from standard input.
-    Quote it: it contains '!'. Live Raven's key (kid 2) is trusted unless
-    --demo or --key says otherwise. Exit status 0 only if the response is
-    valid (a valid response may still say the login failed, e.g. a cancel).
+    copied from an address bar or a log; a response still percent-encoded
+    is decoded once. '-' reads it from standard input. Quote it: it
+    contains '!'. Live Raven's key (kid 2) is trusted unless --demo or --key
+    says otherwise.
+
+    Exit status 0 only if the response is valid (a valid response may still
+    say the login failed, e.g. a cancel).
     """
-    from .demo.explain import explain, extract
+    from .demo.explain import explain
     from .keys import DEMO_KEYS, LIVE_KEYS
 
     if demo and key_path is not None:
         raise click.UsageError("--demo and --key are alternatives: give one")
     if key_path is not None:
-        keys = _load_keys(key_path, kid)
+        keys = {k.kid: k.key for k in _key_files(key_path, kid, "--key")}
         source = f"the key(s) of {key_path}"
     elif kid is not None:
         raise click.UsageError("--kid goes with --key")
     else:
         keys = DEMO_KEYS if demo else LIVE_KEYS
         source = "Raven's demo key (kid 901)" if demo else "live Raven's key (kid 2)"
-    if string == "-":
-        with click.open_file("-") as stdin:
-            string = stdin.read()
-    try:
-        text, arrived_at = extract(string)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="STRING") from None
-    if not text:
-        raise click.BadParameter("no response given", param_hint="STRING")
+    text, arrived_at, note = _find_response(string, "STRING")
     result = explain(
         text, keys=keys, url=url if url is not None else arrived_at,
         iact=None if iact is None else iact == "yes",
         aauth=None if aauth is None else [a for a in aauth.replace(" ", ",").split(",") if a],
         params=params, max_age=max_age,
     )
+    if note:
+        click.echo(note)
     _print_explanation(result, source)
     return 0 if result.valid else 1
 
 
-def _load_keys(path: str, kid: str | None) -> Any:
-    from .keys import keyring, keyring_from_directory
+def _key_files(path: str, kid: str | None, option: str) -> list[Any]:
+    """The keys of a directory or file, as :func:`raven.keys.describe_keys`
+    lists them, or a one-line failure."""
+    from .keys import KeyLoadError, describe_keys, kid_from_filename, load_key_file
 
     try:
         if os.path.isdir(path):
             if kid is not None:
                 raise click.UsageError("--kid is for a key file; a directory names its own")
-            return keyring_from_directory(path)
-        if kid is None:
-            raise click.UsageError("--key needs --kid, the key's number")
-        with open(path, "rb") as fh:
-            return keyring({kid: fh.read()})
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise click.ClickException(f"cannot use {path} as a public key: {exc}") from None
+            return describe_keys(path)
+        if kid is None and kid_from_filename(path) is None and os.path.isfile(path):
+            raise click.UsageError(
+                f"{option} {path}: give --kid, the key's number, or name the file pubkeyN "
+                "(or pubkeyN.pem, pubkeyN.crt)")
+        return [load_key_file(path, kid)]
+    except KeyLoadError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _print_explanation(result: Any, source: str) -> None:

@@ -311,8 +311,8 @@ def test_an_unreadable_directory(key_files, open_dir):
 
 
 @pytest.mark.parametrize("content, words", [
-    pytest.param(b"hello, world\n", ["not PEM"], id="text"),
-    pytest.param(b"\xff\xfe\x80 not utf-8", ["not PEM"], id="not-utf8"),
+    pytest.param(b"hello, world\n", ["not a PEM public key or certificate"], id="text"),
+    pytest.param(b"\xff\xfe\x80 not utf-8", ["not a PEM public key"], id="not-utf8"),
     pytest.param(b"", ["empty"], id="empty"),
     pytest.param(b"  \n\n", ["empty"], id="blank"),
     pytest.param(b"0\x82\x01\x0a\x00\x01", ["binary", "DER"], id="der"),

@@ -182,8 +182,8 @@ def _parse_pem(data: bytes, source: str) -> tuple[RSAPublicKey, str]:
     labels = _PEM_BEGIN.findall(data)
     if not labels:
         raise KeyLoadError(
-            f"{source}: not PEM: no '-----BEGIN RSA PUBLIC KEY-----', "
-            "'-----BEGIN PUBLIC KEY-----' or '-----BEGIN CERTIFICATE-----' line",
+            f"{source}: not a PEM public key or certificate: no '-----BEGIN RSA PUBLIC KEY"
+            "-----', '-----BEGIN PUBLIC KEY-----' or '-----BEGIN CERTIFICATE-----' line",
             source=source)
     if any(b"PRIVATE KEY" in label for label in labels):
         raise KeyLoadError(

@@ -402,6 +402,108 @@ def _key_files(path: str, kid: str | None, option: str) -> list[Any]:
         raise click.ClickException(str(exc)) from None
 
 
+# --- raven keys ---------------------------------------------------------------------
+
+@main.command("keys")
+@click.argument("path", required=False)
+@click.option("--kid", help="The key id of a key file whose name is not pubkeyN.")
+@click.option("--live", is_flag=True, help="Show live Raven's key (kid 2), shipped with this "
+              "package.")
+@click.option("--demo", is_flag=True, help="Show the demo key (kid 901), shipped with this "
+              "package.")
+@click.option("--check", "response", metavar="RESPONSE",
+              help="Say whether this WLS-Response's signature verifies with these keys, and "
+              "with which kid; '-' reads it from standard input.")
+def keys_command(
+    path: str | None, kid: str | None, live: bool, demo: bool, response: str | None,
+) -> int:
+    """List the keys of PATH: kid, size, exponent, fingerprint and file.
+
+    PATH is a key directory, as mod_ucam_webauth's AAKeyDir (files pubkeyN
+    or pubkeyN.pem holding a PEM public key, pubkeyN.crt a PEM
+    certificate), or one such file. Each key is checked as an application
+    loading it would check it. With --check, also say whether RESPONSE is
+    signed by one of them: exit status 0 only if its signature verifies.
+    Use it to confirm a new key before a rollover.
+    """
+    if live + demo + (path is not None) != 1:
+        raise click.UsageError("give one of PATH, --live or --demo")
+    if kid is not None and path is None:
+        raise click.UsageError("--kid goes with a key file PATH")
+    listed = _key_files(path, kid, "PATH") if path is not None else _shipped_keys(live)
+    # Read the response before printing anything, so a bad one is one line.
+    found = None if response is None else _find_response(response, "--check")
+    _print_keys(listed)
+    if found is None:
+        return 0
+    text, _, note = found
+    click.echo("")
+    if note:
+        click.echo(note)
+    verified, verdict = _check_signature(text, listed)
+    click.echo(verdict)
+    return 0 if verified else 1
+
+
+def _shipped_keys(live: bool) -> list[Any]:
+    from .keys import DEMO_KEYS, DEMO_KID, LIVE_KEYS, LIVE_KID, LoadedKey
+
+    if live:
+        return [LoadedKey(LIVE_KID, LIVE_KEYS[LIVE_KID], "shipped: live Raven", "public key")]
+    return [LoadedKey(DEMO_KID, DEMO_KEYS[DEMO_KID], "shipped: the demo key", "public key")]
+
+
+def _print_keys(listed: list[Any]) -> None:
+    from .demo.explain import visible
+    from .keys import DEMO_KEYS, DEMO_KID
+
+    rows = [("KID", "BITS", "EXPONENT", "FINGERPRINT (SHA-256)", "FILE")]
+    rows += [(k.kid, str(k.bits), str(k.exponent), k.fingerprint,
+              visible(k.source) + (" (certificate)" if k.form == "certificate" else ""))
+             for k in listed]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
+        click.echo("  ".join([*cells, row[4]]))
+    demo = DEMO_KEYS[DEMO_KID].public_numbers()
+    for k in listed:
+        if k.key.public_numbers() == demo:
+            click.echo(f"Note: kid {k.kid} is the published demo key. Anything it signs proves "
+                       "nothing: only test setups may trust it.")
+
+
+def _check_signature(text: str, listed: list[Any]) -> tuple[bool, str]:
+    """Whether ``text`` is signed by one of ``listed``, and a sentence saying so."""
+    from .demo.explain import visible
+    from .errors import MalformedResponseError, ResponseError, SignatureError, UnknownKeyError
+    from .response import Response
+
+    by_kid = {k.kid: k for k in listed}
+    kid = text.rsplit("!", 2)[-2] if text.count("!") >= 2 else ""
+    try:
+        parsed = Response(text, keys={k.kid: k.key for k in listed})
+    except UnknownKeyError:
+        return False, (f"Does not verify: the response is signed with kid {visible(kid, 20)}, "
+                       f"which is not among these keys (kids {', '.join(by_kid)}).")
+    except SignatureError:
+        return False, (f"Does not verify: the signature does not match the key of kid {kid} "
+                       f"({by_kid[kid].fingerprint[:16]}...). Either that key is not the one "
+                       "that signed it, or the response was altered.")
+    except MalformedResponseError as exc:
+        if exc.signature_verified:
+            return True, (f"Verifies with kid {kid} ({visible(by_kid[kid].source)}), though "
+                          f"the response breaks a field rule: {visible(str(exc), 300)}")
+        return False, f"Cannot check: {visible(str(exc), 300)}"
+    except ResponseError as exc:
+        return False, f"Cannot check: {visible(str(exc), 300)}"
+    if not parsed.signed:
+        return False, (f"Cannot check: the response is not signed (status {int(parsed.status)}), "
+                       "so it says nothing about keys.")
+    entry = by_kid[parsed.kid or ""]
+    return True, (f"Verifies with kid {entry.kid} ({visible(entry.source)}, "
+                  f"fingerprint {entry.fingerprint[:16]}...).")
+
+
 def _print_explanation(result: Any, source: str) -> None:
     width = min(24, max((len(f.raw) for f in result.fields), default=0))
     click.echo(f"Checked against {source}.")

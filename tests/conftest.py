@@ -173,3 +173,97 @@ def raven_log(caplog: pytest.LogCaptureFixture) -> Callable[[int], list[logging.
         ]
 
     return records
+
+
+class KeyFiles:
+    """Real RSA keys, made with ``cryptography``, written as an operator
+    would have them: PEM public keys (PKCS#1 or SubjectPublicKeyInfo) and
+    self-signed X.509 certificates."""
+
+    def __init__(self, directory: Any) -> None:
+        self.directory = directory
+
+    @staticmethod
+    def private(bits: int = 1024, exponent: int = 65537) -> Any:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        if bits >= 1024:
+            return rsa.generate_private_key(public_exponent=exponent, key_size=bits)
+        return _small_rsa_key(bits, exponent)  # cryptography will not make one
+
+    @staticmethod
+    def pem(private_key: Any, form: str = "pkcs1") -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        if form == "cert":
+            return _self_signed(private_key).public_bytes(serialization.Encoding.PEM)
+        fmt = {"pkcs1": serialization.PublicFormat.PKCS1,
+               "spki": serialization.PublicFormat.SubjectPublicKeyInfo}[form]
+        return private_key.public_key().public_bytes(serialization.Encoding.PEM, fmt)
+
+    def write(self, name: str, private_key: Any, form: str = "pkcs1", directory: Any = None) -> Any:
+        path = (directory or self.directory) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.pem(private_key, form))
+        return path
+
+
+def _self_signed(private_key: Any) -> Any:
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test WLS key")])
+    now = datetime.now(timezone.utc)
+    return (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(private_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+        .sign(private_key, hashes.SHA256())
+    )
+
+
+def _small_rsa_key(bits: int, exponent: int) -> Any:
+    """A real RSA key of a size ``cryptography`` refuses to generate."""
+    import secrets
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    def probably_prime(n: int) -> bool:
+        if any(n % p == 0 for p in (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)):
+            return False
+        d, s = n - 1, 0
+        while d % 2 == 0:
+            d, s = d // 2, s + 1
+        for _ in range(40):
+            x = pow(secrets.randbelow(n - 3) + 2, d, n)
+            if x in (1, n - 1):
+                continue
+            for _ in range(s - 1):
+                x = pow(x, 2, n)
+                if x == n - 1:
+                    break
+            else:
+                return False
+        return True
+
+    def prime(size: int) -> int:
+        while True:
+            c = secrets.randbits(size) | (3 << (size - 2)) | 1
+            if (c - 1) % exponent and probably_prime(c):
+                return c
+
+    p, q = prime(bits // 2), prime(bits // 2)
+    d = pow(exponent, -1, (p - 1) * (q - 1))
+    public = rsa.RSAPublicNumbers(exponent, p * q)
+    return rsa.RSAPrivateNumbers(
+        p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q), public,
+    ).private_key()
+
+
+@pytest.fixture
+def key_files(tmp_path: Any) -> KeyFiles:
+    """Make real RSA keys and write them under ``tmp_path``."""
+    return KeyFiles(tmp_path)

@@ -8,13 +8,16 @@ line on stderr and a non-zero exit status, never a traceback (set
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import unquote_plus
 
 import click
 
 from . import __version__
+from .protocol import MAX_RESPONSE_LENGTH
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -265,15 +268,74 @@ def request_command(
     click.echo(str(built))
 
 
+# --- reading a response -------------------------------------------------------------
+
+#: What ``-`` reads at most: a whole response and a line ending. More is
+#: refused unread, never taken into memory.
+STDIN_LIMIT = MAX_RESPONSE_LENGTH + 2
+_RAW_RESPONSE_START = ("1!", "2!", "3!")
+#: In a raw response '%' only ever starts '%21' (for '!') or '%25' (for '%').
+_NOT_RAW_ESCAPE = re.compile(r"%(?!2[15])")
+
+
+def _read_response_text(string: str, what: str) -> str:
+    """``string``, or standard input if it is ``-``, within the size of a
+    real response."""
+    if string == "-":
+        with click.open_file("-", "rb") as stdin:
+            data = stdin.read(STDIN_LIMIT + 1)
+        if len(data) > STDIN_LIMIT:
+            raise click.BadParameter(
+                f"standard input holds more than {STDIN_LIMIT} bytes; a WLS-Response is at "
+                f"most {MAX_RESPONSE_LENGTH} characters", param_hint=what)
+        try:
+            string = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise click.BadParameter("standard input is not UTF-8 text",
+                                     param_hint=what) from None
+    text = string.strip()
+    if len(text) > MAX_RESPONSE_LENGTH:
+        raise click.BadParameter(
+            f"{len(text)} characters; a WLS-Response is at most {MAX_RESPONSE_LENGTH}",
+            param_hint=what)
+    return text
+
+
+def _could_be_raw(text: str) -> bool:
+    return text.startswith(_RAW_RESPONSE_START) and not _NOT_RAW_ESCAPE.search(text)
+
+
+def _find_response(string: str, what: str) -> tuple[str, str | None, str | None]:
+    """The response in ``string`` (see :func:`_read_response_text`), the URL
+    it arrived at if known, and a note if it had to be percent-decoded."""
+    from .demo.explain import extract
+
+    text = _read_response_text(string, what)
+    try:
+        found, arrived_at = extract(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=what) from None
+    if not found:
+        raise click.BadParameter("no response given", param_hint=what)
+    if found == text and not _could_be_raw(found):
+        decoded = unquote_plus(found)
+        if _could_be_raw(decoded):
+            return decoded, arrived_at, (
+                "The value was still percent-encoded, as copied from an address bar; "
+                "it was decoded once.")
+    return found, arrived_at, None
+
+
 # --- raven decode -------------------------------------------------------------------
 
 @main.command()
 @click.argument("string")
 @click.option("--demo", is_flag=True,
               help="Trust the demo key (kid 901): for Raven's demo server or a test WLS.")
-@click.option("--key", "key_path", type=click.Path(), metavar="PEM",
-              help="Trust this public key (with --kid), or the pubkeyNNN files of a directory.")
-@click.option("--kid", help="The key id of --key.")
+@click.option("--key", "key_path", type=click.Path(), metavar="PATH",
+              help="Trust this key file (PEM public key or certificate), or the key files "
+              "of a directory (pubkeyN, pubkeyN.pem, pubkeyN.crt).")
+@click.option("--kid", help="The key id of --key, if its name is not pubkeyN.")
 @click.option("--url", help="The URL the request was sent from; the response must be for it.")
 @click.option("--params", help="The params the request sent; the response must carry them.")
 @click.option("--iact", type=click.Choice(["yes", "no"]), help="The iact the application needs.")
@@ -287,59 +349,159 @@ def decode(
     """Parse, verify and explain a WLS-Response: every field, every check.
 
     STRING is the response, or the URL (or query string) it arrived on, as
-    copied from an address bar or a log; '-' reads it from standard input.
-    Quote it: it contains '!'. Live Raven's key (kid 2) is trusted unless
-    --demo or --key says otherwise. Exit status 0 only if the response is
-    valid (a valid response may still say the login failed, e.g. a cancel).
+    copied from an address bar or a log; a response still percent-encoded
+    is decoded once. '-' reads it from standard input. Quote it: it
+    contains '!'. Live Raven's key (kid 2) is trusted unless --demo or --key
+    says otherwise.
+
+    Exit status 0 only if the response is valid (a valid response may still
+    say the login failed, e.g. a cancel).
     """
-    from .demo.explain import explain, extract
+    from .demo.explain import explain
     from .keys import DEMO_KEYS, LIVE_KEYS
 
     if demo and key_path is not None:
         raise click.UsageError("--demo and --key are alternatives: give one")
     if key_path is not None:
-        keys = _load_keys(key_path, kid)
+        keys = {k.kid: k.key for k in _key_files(key_path, kid, "--key")}
         source = f"the key(s) of {key_path}"
     elif kid is not None:
         raise click.UsageError("--kid goes with --key")
     else:
         keys = DEMO_KEYS if demo else LIVE_KEYS
         source = "Raven's demo key (kid 901)" if demo else "live Raven's key (kid 2)"
-    if string == "-":
-        with click.open_file("-") as stdin:
-            string = stdin.read()
-    try:
-        text, arrived_at = extract(string)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="STRING") from None
-    if not text:
-        raise click.BadParameter("no response given", param_hint="STRING")
+    text, arrived_at, note = _find_response(string, "STRING")
     result = explain(
         text, keys=keys, url=url if url is not None else arrived_at,
         iact=None if iact is None else iact == "yes",
         aauth=None if aauth is None else [a for a in aauth.replace(" ", ",").split(",") if a],
         params=params, max_age=max_age,
     )
+    if note:
+        click.echo(note)
     _print_explanation(result, source)
     return 0 if result.valid else 1
 
 
-def _load_keys(path: str, kid: str | None) -> Any:
-    from .keys import keyring, keyring_from_directory
+def _key_files(path: str, kid: str | None, option: str) -> list[Any]:
+    """The keys of a directory or file, as :func:`raven.keys.describe_keys`
+    lists them, or a one-line failure."""
+    from .keys import KeyLoadError, describe_keys, kid_from_filename, load_key_file
 
     try:
         if os.path.isdir(path):
             if kid is not None:
                 raise click.UsageError("--kid is for a key file; a directory names its own")
-            return keyring_from_directory(path)
-        if kid is None:
-            raise click.UsageError("--key needs --kid, the key's number")
-        with open(path, "rb") as fh:
-            return keyring({kid: fh.read()})
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise click.ClickException(f"cannot use {path} as a public key: {exc}") from None
+            return describe_keys(path)
+        if kid is None and kid_from_filename(path) is None and os.path.isfile(path):
+            raise click.UsageError(
+                f"{option} {path}: give --kid, the key's number, or name the file pubkeyN "
+                "(or pubkeyN.pem, pubkeyN.crt)")
+        return [load_key_file(path, kid)]
+    except KeyLoadError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+# --- raven keys ---------------------------------------------------------------------
+
+@main.command("keys")
+@click.argument("path", required=False)
+@click.option("--kid", help="The key id of a key file whose name is not pubkeyN.")
+@click.option("--live", is_flag=True, help="Show live Raven's key (kid 2), shipped with this "
+              "package.")
+@click.option("--demo", is_flag=True, help="Show the demo key (kid 901), shipped with this "
+              "package.")
+@click.option("--check", "response", metavar="RESPONSE",
+              help="Say whether this WLS-Response's signature verifies with these keys, and "
+              "with which kid; '-' reads it from standard input.")
+def keys_command(
+    path: str | None, kid: str | None, live: bool, demo: bool, response: str | None,
+) -> int:
+    """List the keys of PATH: kid, size, exponent, fingerprint and file.
+
+    PATH is a key directory, as mod_ucam_webauth's AAKeyDir (files pubkeyN
+    or pubkeyN.pem holding a PEM public key, pubkeyN.crt a PEM
+    certificate), or one such file. Each key is checked as an application
+    loading it would check it. With --check, also say whether RESPONSE is
+    signed by one of them: exit status 0 only if its signature verifies.
+    Use it to confirm a new key before a rollover.
+    """
+    if live + demo + (path is not None) != 1:
+        raise click.UsageError("give one of PATH, --live or --demo")
+    if kid is not None and path is None:
+        raise click.UsageError("--kid goes with a key file PATH")
+    listed = _key_files(path, kid, "PATH") if path is not None else _shipped_keys(live)
+    # Read the response before printing anything, so a bad one is one line.
+    found = None if response is None else _find_response(response, "--check")
+    _print_keys(listed)
+    if found is None:
+        return 0
+    text, _, note = found
+    click.echo("")
+    if note:
+        click.echo(note)
+    verified, verdict = _check_signature(text, listed)
+    click.echo(verdict)
+    return 0 if verified else 1
+
+
+def _shipped_keys(live: bool) -> list[Any]:
+    from .keys import DEMO_KEYS, DEMO_KID, LIVE_KEYS, LIVE_KID, LoadedKey
+
+    if live:
+        return [LoadedKey(LIVE_KID, LIVE_KEYS[LIVE_KID], "shipped: live Raven", "public key")]
+    return [LoadedKey(DEMO_KID, DEMO_KEYS[DEMO_KID], "shipped: the demo key", "public key")]
+
+
+def _print_keys(listed: list[Any]) -> None:
+    from .demo.explain import visible
+    from .keys import DEMO_KEYS, DEMO_KID
+
+    rows = [("KID", "BITS", "EXPONENT", "FINGERPRINT (SHA-256)", "FILE")]
+    rows += [(k.kid, str(k.bits), str(k.exponent), k.fingerprint,
+              visible(k.source) + (" (certificate)" if k.form == "certificate" else ""))
+             for k in listed]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
+        click.echo("  ".join([*cells, row[4]]))
+    demo = DEMO_KEYS[DEMO_KID].public_numbers()
+    for k in listed:
+        if k.key.public_numbers() == demo:
+            click.echo(f"Note: kid {k.kid} is the published demo key. Anything it signs proves "
+                       "nothing: only test setups may trust it.")
+
+
+def _check_signature(text: str, listed: list[Any]) -> tuple[bool, str]:
+    """Whether ``text`` is signed by one of ``listed``, and a sentence saying so."""
+    from .demo.explain import visible
+    from .errors import MalformedResponseError, ResponseError, SignatureError, UnknownKeyError
+    from .response import Response
+
+    by_kid = {k.kid: k for k in listed}
+    kid = text.rsplit("!", 2)[-2] if text.count("!") >= 2 else ""
+    try:
+        parsed = Response(text, keys={k.kid: k.key for k in listed})
+    except UnknownKeyError:
+        return False, (f"Does not verify: the response is signed with kid {visible(kid, 20)}, "
+                       f"which is not among these keys (kids {', '.join(by_kid)}).")
+    except SignatureError:
+        return False, (f"Does not verify: the signature does not match the key of kid {kid} "
+                       f"({by_kid[kid].fingerprint[:16]}...). Either that key is not the one "
+                       "that signed it, or the response was altered.")
+    except MalformedResponseError as exc:
+        if exc.signature_verified:
+            return True, (f"Verifies with kid {kid} ({visible(by_kid[kid].source)}), though "
+                          f"the response breaks a field rule: {visible(str(exc), 300)}")
+        return False, f"Cannot check: {visible(str(exc), 300)}"
+    except ResponseError as exc:
+        return False, f"Cannot check: {visible(str(exc), 300)}"
+    if not parsed.signed:
+        return False, (f"Cannot check: the response is not signed (status {int(parsed.status)}), "
+                       "so it says nothing about keys.")
+    entry = by_kid[parsed.kid or ""]
+    return True, (f"Verifies with kid {entry.kid} ({visible(entry.source)}, "
+                  f"fingerprint {entry.fingerprint[:16]}...).")
 
 
 def _print_explanation(result: Any, source: str) -> None:

@@ -72,3 +72,17 @@ class ParamsMismatchError(ResponseError):
     """The response does not answer a request this browser session made."""
 
     check = "params"
+
+
+class KeyLoadError(RavenError):
+    """A public key could not be loaded, or is one we refuse to trust.
+
+    Raised at configuration time. ``source`` names the file (or says which
+    value) it came from; the message names it too.
+    """
+
+    check = "keys"
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(message)
+        self.source = source

@@ -4,12 +4,17 @@ whether the response is valid."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from importlib import resources
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
+from click.testing import CliRunner
 
+from raven import cli
+from raven.protocol import MAX_RESPONSE_LENGTH
 from raven.response import utcnow
 from raven.testing import make_response
 
@@ -126,7 +131,6 @@ def test_a_key_directory(raven, tmp_path):
 
 @pytest.mark.parametrize("args, words", [
     (["--demo", "--key", "k.pem", "--kid", "1"], ["--demo", "--key"]),
-    (["--key", "k.pem"], ["--kid"]),
     (["--kid", "901"], ["--kid", "--key"]),
     (["--key", "/no/such/file.pem", "--kid", "5"], ["/no/such/file.pem"]),
     (["--max-age", "-1"], ["--max-age"]),
@@ -147,3 +151,104 @@ def test_a_file_that_is_not_a_key_is_one_line(raven, tmp_path):
                                     f"{URL}?WLS-Response=a&WLS-Response=b"])
 def test_no_response_at_all_is_one_line(raven, string):
     raven.one_line_error(raven("decode", string), "STRING")
+
+
+def test_a_key_file_not_named_for_its_kid_needs_kid(raven, tmp_path):
+    pem = resources.files("raven.keys").joinpath("pubkey901.pem").read_bytes()
+    (tmp_path / "k.pem").write_bytes(pem)
+    raven.one_line_error(raven("decode", make_response(URL), "--key", str(tmp_path / "k.pem")),
+                         "--kid", "pubkeyN")
+
+
+def test_a_key_file_named_for_its_kid_needs_no_kid(raven, tmp_path, key_files):
+    from raven.keys import SigningKey
+
+    private = key_files.private()
+    path = key_files.write("pubkey33.crt", private, "cert")
+    response = make_response(URL, signing_key=SigningKey(private, "33"))
+    result = raven("decode", response, "--key", str(path))
+    assert result.exit_code == 0, result.output
+    assert check_line(result.output, "signature").startswith("  passed")
+
+
+def test_a_small_key_is_refused_in_one_line(raven, tmp_path, key_files):
+    path = key_files.write("pubkey33", key_files.private(512))
+    raven.one_line_error(raven("decode", make_response(URL), "--key", str(tmp_path)),
+                         str(path), "512-bit")
+
+
+# --- what standard input and STRING may hold ---------------------------------------
+
+
+def test_standard_input_may_end_with_a_windows_line_ending(raven):
+    response = make_response(URL)
+    result = raven("decode", "-", "--demo", input=response + "\r\n")
+    assert result.exit_code == 0, result.output
+
+
+def test_more_standard_input_than_a_response_is_refused(raven):
+    too_much = "3!" + "x" * MAX_RESPONSE_LENGTH + "\n"
+    raven.one_line_error(raven("decode", "-", input=too_much),
+                         "standard input", f"{MAX_RESPONSE_LENGTH} characters")
+
+
+def test_endless_standard_input_is_not_read_to_its_end():
+    with open("/dev/zero", "rb") as zeros:
+        done = subprocess.run(
+            [sys.executable, "-c", "from raven.cli import main; main()", "decode", "-"],
+            stdin=zeros, capture_output=True, text=True, timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "more than" in lines[0], done.stderr
+
+
+def test_standard_input_that_is_not_utf8_is_one_line(raven):
+    result = CliRunner().invoke(cli.main, ["decode", "-"], input=b"3!200!\xff\xfe")
+    raven.one_line_error(result, "not UTF-8")
+
+
+def test_a_string_longer_than_a_response_is_refused(raven):
+    raven.one_line_error(raven("decode", "3!" + "x" * MAX_RESPONSE_LENGTH), "STRING",
+                         str(MAX_RESPONSE_LENGTH))
+
+
+@pytest.mark.parametrize("encode", [
+    pytest.param(lambda r: quote_plus(r, safe="!"), id="as-an-address-bar-shows-it"),
+    pytest.param(quote_plus, id="all-of-it"),
+    pytest.param(lambda r: quote(r, safe=""), id="spaces-as-%20"),
+])
+def test_a_value_still_percent_encoded_is_decoded_once(raven, encode):
+    response = make_response(URL + "?q=a b", msg="hello world", params="x/y")
+    encoded = encode(response)
+    assert "%3A" in encoded  # it cannot be a raw response
+    result = raven("decode", encoded, "--demo", "--url", URL + "?q=a b", "--params", "x/y")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("The value was still percent-encoded")
+    assert check_line(result.output, "url").startswith("  passed")
+    assert "hello world" in result.output
+
+
+def test_a_raw_response_with_its_own_escapes_is_not_decoded(raven):
+    response = make_response(URL, params="50%!off", msg="100%25 sure")
+    assert "%25" in response and "%21" in response
+    result = raven("decode", response, "--demo", "--params", "50%!off")
+    assert result.exit_code == 0, result.output
+    assert "percent-encoded" not in result.output
+    assert check_line(result.output, "params").startswith("  passed")
+
+
+def test_an_encoded_value_that_is_no_response_is_left_as_it_is(raven):
+    result = raven("decode", "hello%3Aworld")
+    assert result.exit_code == 1
+    assert "percent-encoded" not in result.output
+    assert check_line(result.output, "format").startswith("  FAILED")
+
+
+def test_a_whole_url_on_standard_input(raven):
+    line = f"{URL}?" + urlencode({"WLS-Response": make_response(URL)})
+    result = raven("decode", "-", "--demo", input=line + "\n")
+    assert result.exit_code == 0, result.output
+    assert check_line(result.output, "url").startswith("  passed")
+    assert "percent-encoded" not in result.output

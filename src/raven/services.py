@@ -11,17 +11,13 @@ home.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-
-from .keys import DEMO_KEYS, LIVE_KEYS, Keyring, keyring, keyring_from_directory
+from .keys import DEMO_KEYS, LIVE_KEYS, Keyring, fingerprint, load_keys
 from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH, RAVEN_DEMO_LOGOUT, RAVEN_LOGOUT
 from .request import Request
 from .response import Response
@@ -38,13 +34,9 @@ LOGOUT_PATH = "/auth/logout.html"
 DEFAULT_LOCAL_WLS = "http://127.0.0.1:5001"
 
 
-def key_fingerprint(key: RSAPublicKey) -> str:
-    """SHA-256 of the key's SubjectPublicKeyInfo, in hex: names a key
-    whatever kid or file it came with."""
-    der = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
+#: SHA-256 of a key's SubjectPublicKeyInfo: names a key whatever kid or
+#: file it came with.
+key_fingerprint = fingerprint
 
 
 _DEMO_FINGERPRINT = key_fingerprint(DEMO_KEYS["901"])
@@ -246,10 +238,8 @@ def wls_from_settings(settings: Mapping[str, Any], prefix: str = "RAVEN_") -> WL
         raise ValueError(f"{prefix}KEYS and {prefix}KEY_DIR are alternatives: give one")
     keys: Keyring | None = None
     try:
-        if key_dir is not None:
-            keys = keyring_from_directory(key_dir)
-        elif key_map is not None:
-            keys = _keys_from_mapping(key_map)
+        if key_dir is not None or key_map is not None:
+            keys = load_keys(key_dir if key_dir is not None else key_map)
     except (OSError, ValueError) as exc:
         raise ValueError(f"{prefix}KEYS / {prefix}KEY_DIR: {exc}") from None
     name = setting.strip().lower() if isinstance(setting, str) else setting
@@ -264,17 +254,6 @@ def wls_from_settings(settings: Mapping[str, Any], prefix: str = "RAVEN_") -> WL
     if logout is not None or keys is not None:
         return WLS(base.auth_url, logout or base.logout_url, keys or base.keys, base.kind)
     return base
-
-
-def _keys_from_mapping(value: object) -> Keyring:
-    if not isinstance(value, Mapping):
-        raise ValueError("must map each kid to a PEM text or the path of a PEM file")
-    loaded: dict[str, Any] = {}
-    for kid, key in value.items():
-        if isinstance(key, Path) or (isinstance(key, str) and "-----BEGIN" not in key):
-            key = Path(key).read_bytes()
-        loaded[str(kid)] = key
-    return keyring(loaded)
 
 
 def wls_from_classes(

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from urllib.parse import urlencode, urlsplit
 
 from .errors import RequestError
 from .protocol import RAVEN_AUTH, VERSIONS, encode_request_text
+
+#: Where requests for live Raven go instead, in this context only: set by
+#: raven.testing.demo_server_as_live(); other threads and tasks never see it.
+STAND_IN_WLS_URL: ContextVar[str | None] = ContextVar("raven_stand_in_wls_url", default=None)
 
 _ATYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
@@ -36,6 +41,8 @@ class Request:
     ) -> None:
         if wls_url is not None:
             self.wls_url = _check_http_url("wls_url", wls_url)
+        elif (stand_in := STAND_IN_WLS_URL.get()) is not None and self.wls_url == RAVEN_AUTH:
+            self.wls_url = stand_in
         if type(ver) is not int or ver not in VERSIONS:
             raise RequestError(f"ver must be one of {VERSIONS}", field="ver")
         self.ver = ver

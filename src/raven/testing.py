@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from .keys import DEMO_KEYS, SigningKey
 from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH, strip_query
-from .request import Request
-from .response import Response, mint_response
+from .request import STAND_IN_WLS_URL
+from .response import STAND_IN_KEYS, mint_response
 
 __all__ = ["LoginFlowError", "demo_server_as_live", "login", "make_response"]
 
@@ -131,14 +131,16 @@ def login(
 @contextmanager
 def demo_server_as_live() -> Iterator[None]:
     """For code written against ``raven.Request`` and ``raven.Response``
-    directly (a hand-written flow): within this block they talk to the demo
-    server and trust its key instead of live Raven's, so :func:`login` and
-    :func:`make_response` can drive that code. Everything is restored on
-    leaving the block, so the demo key cannot stay trusted by accident.
+    directly (a hand-written flow): within this block, in this thread or
+    task only, requests meant for live Raven go to the demo server and
+    responses are checked with its key, so :func:`login` and
+    :func:`make_response` can drive that code. Nothing global changes: a
+    live application in another thread keeps trusting live Raven's key.
     """
-    saved = Request.wls_url, Response.keys
-    Request.wls_url, Response.keys = RAVEN_DEMO_AUTH, DEMO_KEYS
+    url_token = STAND_IN_WLS_URL.set(RAVEN_DEMO_AUTH)
+    keys_token = STAND_IN_KEYS.set(DEMO_KEYS)
     try:
         yield
     finally:
-        Request.wls_url, Response.keys = saved
+        STAND_IN_KEYS.reset(keys_token)
+        STAND_IN_WLS_URL.reset(url_token)

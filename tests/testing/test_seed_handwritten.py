@@ -108,3 +108,23 @@ def test_live_classes_are_restored_after_the_block():
         pass
     assert set(raven.Response.keys) == {"2"}
     assert raven.Request.wls_url == raven.RAVEN_AUTH
+
+
+def test_another_thread_keeps_trusting_live_raven_only_during_the_block():
+    import threading
+
+    seen = {}
+
+    def live_app_in_another_thread():
+        seen["url"] = str(raven.Request("https://site.example.org/")).split("?")[0]
+        try:
+            raven.Response(raven.testing.make_response("https://site.example.org/"))
+        except raven.UnknownKeyError:
+            seen["demo-signed"] = "refused"
+
+    with demo_server_as_live():
+        assert raven.Response(raven.testing.make_response("https://x.example/")).kid == "901"
+        thread = threading.Thread(target=live_app_in_another_thread)
+        thread.start()
+        thread.join()
+    assert seen == {"url": raven.RAVEN_AUTH, "demo-signed": "refused"}

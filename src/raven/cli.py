@@ -308,7 +308,7 @@ def _could_be_raw(text: str) -> bool:
 def _find_response(string: str, what: str) -> tuple[str, str | None, str | None]:
     """The response in ``string`` (see :func:`_read_response_text`), the URL
     it arrived at if known, and a note if it had to be percent-decoded."""
-    from .demo.explain import extract
+    from .explain import extract
 
     text = _read_response_text(string, what)
     try:
@@ -357,7 +357,7 @@ def decode(
     Exit status 0 only if the response is valid (a valid response may still
     say the login failed, e.g. a cancel).
     """
-    from .demo.explain import explain
+    from .explain import explain
     from .keys import DEMO_KEYS, LIVE_KEYS
 
     if demo and key_path is not None:
@@ -454,7 +454,7 @@ def _shipped_keys(live: bool) -> list[Any]:
 
 
 def _print_keys(listed: list[Any]) -> None:
-    from .demo.explain import visible
+    from .explain import visible
     from .keys import DEMO_KEYS, DEMO_KID
 
     rows = [("KID", "BITS", "EXPONENT", "FINGERPRINT (SHA-256)", "FILE")]
@@ -474,8 +474,8 @@ def _print_keys(listed: list[Any]) -> None:
 
 def _check_signature(text: str, listed: list[Any]) -> tuple[bool, str]:
     """Whether ``text`` is signed by one of ``listed``, and a sentence saying so."""
-    from .demo.explain import visible
     from .errors import MalformedResponseError, ResponseError, SignatureError, UnknownKeyError
+    from .explain import visible
     from .response import Response
 
     by_kid = {k.kid: k for k in listed}

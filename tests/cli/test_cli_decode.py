@@ -252,3 +252,25 @@ def test_a_whole_url_on_standard_input(raven):
     assert result.exit_code == 0, result.output
     assert check_line(result.output, "url").startswith("  passed")
     assert "percent-encoded" not in result.output
+
+
+def test_decode_does_not_import_flask():
+    import subprocess
+    import sys
+
+    from raven.testing import make_response
+
+    code = (
+        "import sys\n"
+        "from raven.cli import main\n"
+        "try:\n"
+        f"    main(['decode', '--demo', {make_response('https://x.example/')!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stdout.flush()\n"
+        "assert 'flask' not in sys.modules and 'werkzeug' not in sys.modules, 'imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "test0001" in done.stdout

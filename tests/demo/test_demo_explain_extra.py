@@ -1,6 +1,6 @@
 """A response whose fields break a rule checked after the signature."""
 
-from raven.demo.explain import explain
+from raven.explain import explain
 from raven.keys import DEMO_KEYS, SigningKey
 from raven.testing import make_response
 

@@ -84,7 +84,7 @@ def test_a_pasted_response_is_checked_against_what_you_give(visitor, page):
     assert r.status_code == 400
     assert checks(r) | {} == {**checks(r), "url": "failed", "params": "failed",
                               "iact/aauth": "failed"}
-    assert verdict(r) == "Not valid: failed url, iact/aauth, params."
+    assert verdict(r) == "Not valid: failed url, params, iact/aauth."
 
 
 def test_a_whole_url_can_be_pasted(visitor):

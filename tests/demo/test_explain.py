@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from raven.demo.explain import CHECKS, describe_fields, duration, explain, extract, visible
+from raven.explain import CHECKS, describe_fields, duration, explain, extract, visible
 from raven.keys import DEMO_KEYS, LIVE_KEYS
 from raven.testing import make_response
 

@@ -38,12 +38,12 @@ from werkzeug.exceptions import BadRequest, HTTPException, SecurityError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..errors import RequestError, ResponseError
+from ..explain import duration, explain, extract, visible
 from ..flask_glue import AuthDecorator
 from ..flow import State, split_response
 from ..protocol import STATUS_CODES, Status
 from ..response import validate_response
 from ..services import DEFAULT_LOCAL_WLS, DEMO, LIVE, WLS, local_wls, wls_for
-from .explain import duration, explain, extract, visible
 
 __all__ = ["auth_decorator", "create_app"]
 

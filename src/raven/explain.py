@@ -1,8 +1,8 @@
 """Explain a ``WLS-Response``: every field in words, and each check's verdict.
 
 Shared by the demo's response inspector and ``raven decode``. The verdicts
-come from the core (the :class:`raven.Response` constructor and the check
-functions of :mod:`raven.protocol`), never from rules written again here;
+come from the core (the :class:`raven.Response` constructor and the one
+check sequence of :mod:`raven.checks`), never from rules written again here;
 this module only splits the string for display and puts the results into
 words. Nothing here needs Flask.
 """
@@ -14,19 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs, unquote_plus
 
-from ..errors import ParamsMismatchError, ResponseError
-from ..keys import DEMO_KEYS, LIVE_KEYS
-from ..protocol import (
+from .checks import APPLICATION_CHECKS, issue_window, run_checks
+from .errors import ResponseError
+from .keys import DEMO_KEYS, LIVE_KEYS
+from .protocol import (
     MAX_RESPONSE_LENGTH,
     STATUS_CODES,
-    check_atypes,
-    check_issue,
-    check_url,
     decode_field,
     field_names,
     parse_issue,
 )
-from ..response import Response, utcnow
+from .response import Response, utcnow
 
 PASSED = "passed"
 FAILED = "failed"
@@ -38,10 +36,11 @@ CHECKS: dict[str, str] = {
     "kid": "It is signed with a key this application trusts",
     "signature": "The signature verifies",
     "url": "It was made for the URL the request was sent from",
-    "issue": "It was issued a moment ago",
-    "iact/aauth": "The way the user logged in is acceptable (iact, aauth)",
     "params": "It carries the params the application sent",
+    "iact/aauth": "The way the user logged in is acceptable (iact, aauth)",
+    "issue": "It was issued a moment ago",
 }
+assert tuple(CHECKS)[3:] == APPLICATION_CHECKS  # the core's own order
 _READ_BY_CONSTRUCTOR = ("format", "kid", "signature")
 
 _PARAM = "WLS-Response"
@@ -204,44 +203,38 @@ def explain(
         notes.append("Signed with the published demo key (kid 901): this response "
                      "proves nothing about anyone. Only test setups trust it.")
 
-    def run(name: str, check: object, passed: str) -> None:
-        try:
-            check()  # type: ignore[operator]
-        except ResponseError as exc:
-            verdict(name, FAILED, visible(str(exc), 400))
+    age = (now - response.issue).total_seconds()
+    past, future = issue_window(max_age, clock_skew)
+    passed = {
+        "url": f"made for {visible(response.url)}"
+               + (" (a version 1 response: the query is not compared)"
+                  if response.ver == 1 else ""),
+        "params": "the params match",
+        "iact/aauth": f"auth={response.auth or ''!r} sso={','.join(sorted(response.sso))!r} "
+                      f"satisfies {_wanted(iact, aauth)}",
+        "issue": f"issued {_ago(age)} (allowed: up to {past:g} s ago, {future:g} s ahead)",
+    }
+    # The core's check sequence, run against a stand-in URL when none is
+    # given (its verdict is then replaced by a note).
+    for name, error in run_checks(
+        response, url if url is not None else response.url, iact=iact, aauth=aauth,
+        issue_bounds=(past, future), now=now, tokens=None if params is None else (params,),
+    ):
+        if error is None:
+            verdict(name, PASSED, passed[name])
         else:
-            verdict(name, PASSED, passed)
-
+            verdict(name, FAILED, visible(str(error), 400))
     if url is None:
         verdict("url", SKIPPED, f"no URL given to compare with; it is for {visible(response.url)}")
-    else:
-        run("url", lambda: check_url(response.url, url, response.ver),
-            f"made for {visible(response.url)}"
-            + (" (a version 1 response: the query is not compared)" if response.ver == 1 else ""))
-    age = (now - response.issue).total_seconds()
-    run("issue", lambda: check_issue(response.issue, now, max_age + clock_skew, clock_skew),
-        f"issued {_ago(age)} (allowed: up to {max_age + clock_skew:g} s ago, "
-        f"{clock_skew:g} s ahead)")
-    if response.success:
-        wanted = _wanted(iact, aauth)
-        run("iact/aauth", lambda: check_atypes(response.auth, response.sso, iact, aauth),
-            f"auth={response.auth or ''!r} sso={','.join(sorted(response.sso))!r} "
-            f"satisfies {wanted}")
-    else:
-        verdict("iact/aauth", SKIPPED, "only a success says how the user logged in")
     if params is None:
         verdict("params", SKIPPED,
                 "no params given to compare with; an application compares them with "
                 "the token it kept when it sent the request")
-    else:
-        def same_params() -> None:
-            if response.params != params:
-                raise ParamsMismatchError(
-                    f"the response carries params {visible(response.params, 60)!r}, "
-                    f"not {visible(params, 60)!r}"
-                )
-
-        run("params", same_params, "the params match")
+    elif "params" in checks and checks["params"].state == FAILED:
+        verdict("params", FAILED, f"the response carries params "
+                                  f"{visible(response.params, 60)!r}, not {visible(params, 60)!r}")
+    if not response.success:
+        verdict("iact/aauth", SKIPPED, "only a success says how the user logged in")
     return Explanation(fields, [checks[name] for name in CHECKS], response, notes)
 
 

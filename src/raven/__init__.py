@@ -5,6 +5,7 @@ This module talks to live Raven; ``raven.demoserver`` offers the same names
 for the hosted demo server.
 """
 
+from .checks import validate_response
 from .errors import (
     AuthTypeError,
     IssueTimeError,
@@ -34,7 +35,7 @@ from .protocol import (
     Status,
 )
 from .request import Request
-from .response import Response, validate_response
+from .response import Response
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from .errors import ParamsMismatchError, ResponseError
 from .protocol import check_atypes, check_issue, check_url
-from .response import Response
+from .response import Response, _KeyHolder, utcnow
 
 #: The names of the checks, in the order they are made.
 APPLICATION_CHECKS = ("url", "params", "iact/aauth", "issue")
@@ -81,3 +81,36 @@ def check_application(
     ):
         if error is not None:
             raise error
+
+
+def validate_response(
+    response: Response | str | bytes,
+    url: str,
+    *,
+    iact: bool | None = None,
+    aauth: Iterable[str] | None = None,
+    max_age: float = 20,
+    clock_skew: float = 5,
+    now: datetime | None = None,
+    response_class: type[Response] = Response,
+    wls: _KeyHolder | None = None,
+) -> Response:
+    """Parse (if needed) and apply the checks only the application can make.
+
+    ``url`` is the URL this response should have come back to: the ``url``
+    you sent in the request. The issue time must lie within ``max_age``
+    seconds before ``now`` (plus ``clock_skew``), and no more than
+    ``clock_skew`` seconds after. For a success, how the user authenticated
+    must satisfy ``iact`` and ``aauth``. ``wls`` (a :class:`raven.WLS`)
+    chooses the keys trusted; by default, live Raven's. Returns the
+    response; raises a :class:`raven.errors.ResponseError` naming the
+    failed check. A failure status (such as a cancel) passes: look at
+    ``response.success``.
+    """
+    if not isinstance(response, Response):
+        response = response_class(response, wls=wls)
+    check_application(
+        response, url, iact=iact, aauth=aauth,
+        issue_bounds=issue_window(max_age, clock_skew), now=now or utcnow(),
+    )
+    return response

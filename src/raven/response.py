@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol
 
 from .errors import MalformedResponseError, SignatureError, UnknownKeyError
 from .keys import LIVE_KEYS, Keyring, SigningKey, verify
@@ -26,8 +26,13 @@ from .protocol import (
     split_list,
 )
 
-if TYPE_CHECKING:
-    from .services import WLS
+
+class _KeyHolder(Protocol):
+    """What ``wls=`` needs of a :class:`raven.WLS`: its keys."""
+
+    @property
+    def keys(self) -> Mapping[str, object]: ...
+
 
 #: Keys trusted instead of a Response class's own, in this context only:
 #: set by raven.testing.demo_server_as_live() for code written against
@@ -69,7 +74,7 @@ class Response:
         string: str | bytes,
         *,
         keys: Mapping[str, object] | None = None,
-        wls: WLS | None = None,
+        wls: _KeyHolder | None = None,
     ) -> None:
         if wls is not None:
             keys = wls.keys
@@ -231,41 +236,6 @@ class Response:
 def utcnow() -> datetime:
     """Now, as the naive UTC datetime the protocol's issue field parses to."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def validate_response(
-    response: Response | str | bytes,
-    url: str,
-    *,
-    iact: bool | None = None,
-    aauth: Iterable[str] | None = None,
-    max_age: float = 20,
-    clock_skew: float = 5,
-    now: datetime | None = None,
-    response_class: type[Response] = Response,
-    wls: WLS | None = None,
-) -> Response:
-    """Parse (if needed) and apply the checks only the application can make.
-
-    ``url`` is the URL this response should have come back to: the ``url``
-    you sent in the request. The issue time must lie within ``max_age``
-    seconds before ``now`` (plus ``clock_skew``), and no more than
-    ``clock_skew`` seconds after. For a success, how the user authenticated
-    must satisfy ``iact`` and ``aauth``. ``wls`` (a :class:`raven.WLS`)
-    chooses the keys trusted; by default, live Raven's. Returns the
-    response; raises a :class:`raven.errors.ResponseError` naming the
-    failed check. A failure status (such as a cancel) passes: look at
-    ``response.success``.
-    """
-    from .checks import check_application, issue_window
-
-    if not isinstance(response, Response):
-        response = response_class(response, wls=wls)
-    check_application(
-        response, url, iact=iact, aauth=aauth,
-        issue_bounds=issue_window(max_age, clock_skew), now=now or utcnow(),
-    )
-    return response
 
 
 def mint_response(

@@ -37,13 +37,13 @@ from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, Temp
 from werkzeug.exceptions import BadRequest, HTTPException, SecurityError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from ..checks import validate_response
 from ..errors import RequestError, ResponseError
 from ..explain import duration, explain, extract, visible
 from ..flask_glue import AuthDecorator
 from ..flow import State, split_response
 from ..protocol import STATUS_CODES, Status
-from ..response import validate_response
-from ..services import DEFAULT_LOCAL_WLS, DEMO, LIVE, WLS, local_wls, wls_for
+from ..services import DEFAULT_LOCAL_WLS, DEMO, LIVE, WLS, local_wls
 
 __all__ = ["auth_decorator", "create_app"]
 
@@ -98,8 +98,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "DemoRequest", (Request,), {"trusted_hosts": list(app.config["TRUSTED_HOSTS"])}
     )
     app.after_request(_security_headers)  # before init_app: runs after the glue's
-    auth_decorator.init_app(app)  # a bad RAVEN_* setting fails here, not later
-    app.extensions["raven_demo"] = wls_for(app.config["RAVEN_WLS"])
+    settings = auth_decorator.init_app(app)  # a bad RAVEN_* setting fails here, not later
+    app.extensions["raven_demo"] = settings.wls  # the hand-written flow's WLS too
     # The glue's refusal pages extend raven/base.html: give them our layout.
     app.jinja_loader = ChoiceLoader([  # type: ignore[method-assign]
         FileSystemLoader(TEMPLATES),

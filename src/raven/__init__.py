@@ -36,6 +36,9 @@ from .protocol import (
 )
 from .request import Request
 from .response import Response
+from .services import DEMO as DEMO_WLS
+from .services import LIVE as LIVE_WLS
+from .services import WLS
 
 __version__ = "0.1.0"
 
@@ -47,5 +50,5 @@ __all__ = [
     "AuthTypeError", "IssueTimeError", "MalformedResponseError",
     "ParamsMismatchError", "RavenError", "Request", "RequestError", "Response",
     "ResponseError", "SignatureError", "Status", "URLMismatchError",
-    "UnknownKeyError", "validate_response",
+    "UnknownKeyError", "validate_response", "WLS", "LIVE_WLS", "DEMO_WLS",
 ]

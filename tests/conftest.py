@@ -64,7 +64,7 @@ class Browser:
         if stored is None:
             return None
         state = State.load(stored)
-        login = state.dump().get("login", {})
+        login = {} if state.login is None else dataclasses.asdict(state.login)
         return {"tokens": list(state.tokens), **login}
 
     def edit_state(self, **changes: Any) -> None:

@@ -220,8 +220,8 @@ class AuthDecorator:
         fs = self._flask_settings()
         stored = session.get(SESSION_KEY)
         decision = flow.decide(
-            _incoming(stored), stored, fs.settings, time.time(),
-            secrets.token_urlsafe(16), self.check_authorised,
+            _incoming(stored), stored, fs.settings, time.time(), _new_token,
+            self.check_authorised,
         )
         flow.emit(decision, logger)
         if isinstance(decision, Allow):
@@ -381,15 +381,25 @@ class _FlaskSettings:
 
 
 def _incoming(stored: object) -> Incoming:
+    # Straight from the WSGI environ (as ProxyFix leaves it): this runs on
+    # every request, and Werkzeug's properties would each parse again.
     environ = request.environ
     host = environ.get("HTTP_HOST") or (
         f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
     )
+    # As Werkzeug's request.path: leading slashes of PATH_INFO folded into one.
+    path = (environ.get("SCRIPT_NAME", "").rstrip("/") + "/"
+            + environ.get("PATH_INFO", "").lstrip("/")).encode("latin-1")
     return Incoming(
-        request.method, request.scheme, host, request.root_path + request.path,
-        request.query_string, request.remote_addr or "",
+        environ["REQUEST_METHOD"], environ["wsgi.url_scheme"], host,
+        path.decode("utf-8", "replace"),
+        environ.get("QUERY_STRING", "").encode("latin-1"), environ.get("REMOTE_ADDR", ""),
         state_came_back=stored is not None or bool(session),
     )
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(16)
 
 
 def _host_names(app: Flask) -> Any:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import calendar
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -59,8 +59,8 @@ class Login:
     last: int  # last activity recorded (Unix time)
     auth: str | None
     sso: frozenset[str]
-    wls: str  # the WLS's authentication URL
-    key: str  # fingerprint of the key that signed it
+    #: The WLS and the key that made it (:meth:`raven.WLS.issuer_of`).
+    issuer: str
 
     def expiries(self, settings: Settings) -> list[tuple[str, int]]:
         return settings.expiries(self.issue, self.life, self.last)
@@ -72,7 +72,7 @@ class Login:
         return settings.expired(self.issue, self.life, self.last, now)
 
     def valid_for(self, settings: Settings, now: float) -> bool:
-        return settings.wls.made(self.wls, self.key) and self.expired(settings, now) is None
+        return settings.wls.made(self.issuer) and self.expired(settings, now) is None
 
 
 @dataclass(frozen=True)
@@ -83,16 +83,17 @@ class State:
     login: Login | None = None
 
     def dump(self) -> dict[str, Any]:
-        """The stored form: plain JSON types, for any session store."""
-        value: dict[str, Any] = {"v": STATE_VERSION, "tokens": list(self.tokens)}
+        """The stored form: plain JSON types, flat and small, as it goes
+        into a cookie on every answer that changes it."""
+        value: dict[str, Any] = {"v": STATE_VERSION}
+        if self.tokens:
+            value["t"] = list(self.tokens)
         if self.login is not None:
             login = self.login
-            value["login"] = {
-                "principal": login.principal, "ptags": sorted(login.ptags),
-                "issue": login.issue, "life": login.life, "last": login.last,
-                "auth": login.auth, "sso": sorted(login.sso), "wls": login.wls,
-                "key": login.key,
-            }
+            value["l"] = [
+                login.principal, ",".join(sorted(login.ptags)), login.issue, login.life,
+                login.last, login.auth, ",".join(sorted(login.sso)), login.issuer,
+            ]
         return value
 
     def with_token(self, token: str) -> State:
@@ -113,40 +114,32 @@ class State:
     def load(cls, value: object) -> State:
         """The state stored as ``value``; anything we did not write (another
         layout, an older version, wrong types) is an empty state."""
-        if not isinstance(value, Mapping) or value.get("v") != STATE_VERSION:
-            return cls()
-        tokens = value.get("tokens")
-        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-            return cls()
-        return cls(tuple(tokens[-MAX_TOKENS:]), _load_login(value.get("login")))
+        if not isinstance(value, dict) or value.get("v") != STATE_VERSION:
+            return _EMPTY
+        tokens = value.get("t", ())
+        if not isinstance(tokens, list | tuple) or not all(isinstance(t, str) for t in tokens):
+            return _EMPTY
+        return cls(tuple(tokens[-MAX_TOKENS:]), _load_login(value.get("l")))
+
+
+_EMPTY = State()
 
 
 def _load_login(value: object) -> Login | None:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, list) or len(value) != 8:
         return None
-    try:
-        principal, ptags, sso = value["principal"], value["ptags"], value["sso"]
-        issue, life, last = value["issue"], value["life"], value["last"]
-        auth, wls, key = value["auth"], value["wls"], value["key"]
-    except KeyError:
-        return None
+    principal, ptags, issue, life, last, auth, sso, issuer = value
     if not (
-        isinstance(principal, str) and principal
-        and _strings(ptags) and _strings(sso)
-        and _integer(issue) and _integer(last) and (life is None or _integer(life))
-        and (auth is None or isinstance(auth, str))
-        and isinstance(wls, str) and isinstance(key, str)
+        type(principal) is str and principal and type(ptags) is str and type(sso) is str
+        and type(issue) is int and type(last) is int and (life is None or type(life) is int)
+        and (auth is None or type(auth) is str) and type(issuer) is str
     ):
         return None
-    return Login(principal, frozenset(ptags), issue, life, last, auth, frozenset(sso), wls, key)
+    return Login(principal, _split(ptags), issue, life, last, auth, _split(sso), issuer)
 
 
-def _strings(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
-def _integer(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _split(text: str) -> frozenset[str]:
+    return frozenset(text.split(",")) if text else frozenset()
 
 
 # --- a request, and the decisions ---------------------------------------------------
@@ -263,13 +256,14 @@ def decide(
     stored: object,
     settings: Settings,
     now: float,
-    token: str,
+    token: str | Callable[[], str],
     authorise: Callable[[str, frozenset[str]], bool] | None = None,
 ) -> Decision:
     """The one decision for ``incoming``; see the module docstring.
 
     ``stored`` is what the session holds under our key (or None); ``token``
-    a fresh unguessable string, used if the browser goes to the WLS;
+    a fresh unguessable string (or a function making one, called only if
+    needed), used if the browser goes to the WLS;
     ``authorise`` replaces the settings' own require_* rule.
     """
     try:
@@ -280,7 +274,7 @@ def decide(
     if values:
         return _complete(incoming, state, settings, now, values, rest)
     login = state.login
-    if login is not None and not settings.wls.made(login.wls, login.key):
+    if login is not None and not settings.wls.made(login.issuer):
         return _to_wls(incoming, state, settings, token, None,
                        "a login made through another WLS or key: back to this page's WLS")
     if login is None:
@@ -362,9 +356,11 @@ def _refuse(
 
 
 def _to_wls(
-    incoming: Incoming, state: State, settings: Settings, token: str,
+    incoming: Incoming, state: State, settings: Settings, token: str | Callable[[], str],
     expired: str | None, why: str | None,
 ) -> ToWLS | Refuse:
+    if callable(token):
+        token = token()
     try:
         url = own_url(incoming, settings, incoming.query)
     except HostError as exc:
@@ -456,7 +452,7 @@ def _complete(
     issue = calendar.timegm(response.issue.timetuple())
     login = Login(
         response.principal, response.ptags, issue, response.life, int(now), response.auth,
-        response.sso, settings.wls.auth_url, settings.wls.fingerprint_of(response.kid),
+        response.sso, settings.wls.issuer_of(response.kid),
     )
     expired = login.expired(settings, now)
     if expired is not None:
@@ -465,8 +461,8 @@ def _complete(
                        f"({expired}): not kept, no retry", State(tokens), url,
                        retry_url=retry)
     old = state.login
-    new_identity = old is None or (old.principal, old.ptags, old.wls, old.key) != (
-        login.principal, login.ptags, login.wls, login.key
+    new_identity = old is None or (old.principal, old.ptags, old.issuer) != (
+        login.principal, login.ptags, login.issuer
     )
     line = LogLine(logging.INFO, f"{shown(login.principal)} logged in (ptags "
                                  f"{shown(','.join(sorted(login.ptags)) or 'none')})")

@@ -11,6 +11,8 @@ home.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +59,7 @@ class WLS:
     kind: str = "other"
     name: str = ""
     fingerprints: frozenset[str] = field(init=False)
+    _issuers: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_wls_url("authentication URL", self.auth_url)
@@ -73,6 +76,8 @@ class WLS:
                 "anyone could forge a login"
             )
         object.__setattr__(self, "fingerprints", prints)
+        object.__setattr__(self, "_issuers",
+                           frozenset(_issuer(self.auth_url, fp) for fp in prints))
         if not self.name:
             object.__setattr__(self, "name", _default_name(self))
 
@@ -97,10 +102,15 @@ class WLS:
         """Parse and verify a response, trusting this WLS's keys only."""
         return Response(text, wls=self)
 
-    def made(self, auth_url: object, fingerprint: object) -> bool:
-        """Was a login recorded as (auth_url, fingerprint) made by this WLS,
-        with a key it still trusts?"""
-        return auth_url == self.auth_url and fingerprint in self.fingerprints
+    def made(self, issuer: object) -> bool:
+        """Was a login recorded with ``issuer`` made by this WLS, with a key
+        it still trusts?"""
+        return issuer in self._issuers
+
+    def issuer_of(self, kid: str) -> str:
+        """What a login made with key ``kid`` records: short, and naming
+        both this WLS (its URL) and the key (its fingerprint)."""
+        return _issuer(self.auth_url, key_fingerprint(self.keys[kid]))
 
     def same_as(self, other: WLS) -> bool:
         """The same service with the same keys (kids aside)."""
@@ -116,6 +126,11 @@ class WLS:
 
     def __repr__(self) -> str:
         return f"<WLS {self.name}: {self.auth_url} kids {','.join(sorted(self.keys))}>"
+
+
+def _issuer(auth_url: str, fingerprint: str) -> str:
+    digest = hashlib.sha256(f"{auth_url} {fingerprint}".encode()).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")
 
 
 def _default_name(wls: WLS) -> str:

@@ -180,10 +180,14 @@ class Settings:
         return out
 
     def expired(self, issue: int, life: int | None, last: int, now: float) -> str | None:
-        """Why a login is over at ``now``, or None if it is not."""
-        for reason, when in self.expiries(issue, life, last):
-            if now >= when:
-                return reason
+        """Why a login is over at ``now`` (a reason of :meth:`expiries`), or
+        None if it is not. Written out: it runs on every request."""
+        if self.max_life is not None and now >= issue + self.max_life:
+            return "config max life"
+        if self.use_wls_life and life is not None and now >= issue + life:
+            return "wls life"
+        if self.inactive_timeout is not None and now >= last + self.inactive_timeout:
+            return "inactive"
         return None
 
     def authorised(self, principal: str, ptags: frozenset[str]) -> bool:

@@ -76,8 +76,8 @@ def test_rollover_trust_both_then_drop_the_old(tmp_path):
     with pytest.raises(raven.UnknownKeyError):
         dropped.parse(old_response)
     # a login recorded with the old key no longer belongs to the WLS
-    assert both.made(both.auth_url, both.fingerprint_of("3"))
-    assert not dropped.made(both.auth_url, both.fingerprint_of("3"))
+    assert both.made(both.issuer_of("3"))
+    assert not dropped.made(both.issuer_of("3"))
 
 
 @pytest.mark.parametrize("setting", [

@@ -72,7 +72,7 @@ def test_login_round_trip(browser, raven_log):
     assert r.location == BASE + "/page?x=1"
     state = browser.state
     assert state["principal"] == "test0001"
-    assert state["ptags"] == ["current"]
+    assert state["ptags"] == frozenset({"current"})
     assert state["life"] == 3600
     assert abs(state["issue"] - time.time()) < 5
     assert abs(state["last"] - time.time()) < 5
@@ -384,6 +384,6 @@ def test_async_views_are_wrapped_as_coroutines(make_app):
     with app.test_request_context("/", base_url=BASE) as ctx:
         wls, now = auth._settings().wls, int(time.time())
         login = Login("test0001", frozenset({"current"}), now, None, now, "pwd", frozenset(),
-                      wls.auth_url, wls.fingerprint_of("901"))
+                      wls.issuer_of("901"))
         ctx.session[SESSION_KEY] = State((), login).dump()
         assert asyncio.run(wrapped()) == "ran"

@@ -87,6 +87,10 @@ class Client:
     def form(self, page: requests.Response) -> Form:
         return Form(page.text)
 
+    def csrf_token(self) -> str:
+        """The anti-forgery token a login form shows this client (and its cookie)."""
+        return Form(self.ask().text).hidden()["csrf_token"]
+
     def fill_in(self, page: requests.Response, userid="test0001", pwd="test", cancel=False):
         """Submit the login form on ``page`` as a browser would."""
         assert page.status_code == 200, page.text
@@ -130,6 +134,14 @@ def wls_url():
 
 @pytest.fixture
 def client(wls_url):
+    c = Client(wls_url)
+    yield c
+    c.http.close()
+
+
+@pytest.fixture
+def other_client(wls_url):
+    """A second browser on the same WLS, with cookies of its own."""
     c = Client(wls_url)
     yield c
     c.http.close()

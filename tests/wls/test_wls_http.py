@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import raven
@@ -13,7 +14,7 @@ import raven.demoserver
 from raven.errors import UnknownKeyError
 from raven.keys import SigningKey
 from raven.protocol import strip_query
-from raven.wls import COOKIE_NAME, LOGOUT_PATH
+from raven.wls import AUTHENTICATE_PATH, COOKIE_NAME, LOGOUT_PATH
 
 RETURN_URL = "http://127.0.0.1:9/app/page?next=%2Fhome&x=1"
 TESTING_ONLY = "for development and testing only"
@@ -53,7 +54,9 @@ def test_form_fields_carry_the_request(client):
     assert form.inputs["userid"]["type"] == "text"
     assert form.inputs["pwd"]["type"] == "password"
     assert form.buttons["cancel"]["type"] == "submit"
-    assert form.hidden() == {
+    hidden = form.hidden()
+    assert len(hidden.pop("csrf_token")) >= 40
+    assert hidden == {
         "ver": "3", "url": RETURN_URL, "desc": "d", "params": "p!%q",
         "iact": "yes", "aauth": "pwd",
     }
@@ -127,6 +130,61 @@ def test_responses_have_unique_ids(client):
     assert len(seen) == 5
 
 
+# --- forged forms -------------------------------------------------------------------
+
+
+def _logged_in_as(client) -> str | None:
+    """Who the WLS's session says this client is, asked without a password."""
+    resp = client.response(client.ask(iact="no"))
+    return resp.principal
+
+
+@pytest.mark.parametrize("token", [None, "", "forged", "x" * 43])
+def test_a_login_form_without_its_token_is_refused(client, token):
+    page = client.ask(params="p")
+    fields = client.form(page).hidden()
+    if token is None:
+        del fields["csrf_token"]
+    else:
+        fields["csrf_token"] = token
+    fields.update(userid="test0001", pwd="test")
+    r = client.post(fields)
+    assert r.status_code == 400
+    assert "Location" not in r.headers
+    assert "security token" in r.text and TESTING_ONLY in r.text
+    assert _logged_in_as(client) is None
+    # The page's own token still works.
+    assert client.response(client.fill_in(page)).principal == "test0001"
+
+
+def test_a_cancel_without_its_token_is_refused(client):
+    fields = client.form(client.ask()).hidden()
+    fields.update(csrf_token="forged", cancel="cancel")
+    r = client.post(fields)
+    assert r.status_code == 400 and "Location" not in r.headers
+
+
+def test_a_token_belongs_to_its_own_cookie(client, other_client):
+    # A token copied from another browser's page is no good with this cookie.
+    other = other_client
+    fields = other.form(other.ask()).hidden()
+    fields.update(userid="test0001", pwd="test")
+    client.csrf_token()  # this client has a cookie and a token of its own
+    r = client.post(fields)
+    assert r.status_code == 400 and "security token" in r.text
+    # Without any cookie, the page says cookies are needed.
+    bare = requests.post(client.base + AUTHENTICATE_PATH, data=fields,
+                         allow_redirects=False, timeout=10)
+    assert bare.status_code == 400 and "Allow cookies" in bare.text
+    assert _logged_in_as(client) is None and _logged_in_as(other) is None
+
+
+def test_two_forms_in_one_browser_share_a_token(client):
+    first, second = client.ask(params="1"), client.ask(params="2")
+    assert client.form(first).hidden()["csrf_token"] == client.form(second).hidden()["csrf_token"]
+    assert client.response(client.fill_in(first)).params == "1"
+
+
 # --- the WLS's own session -------------------------------------------------------
 
 
@@ -174,7 +232,8 @@ def test_iact_no_with_a_session_succeeds_silently(client):
 
 
 def test_iact_no_refuses_a_typed_password(client):
-    fields = {"ver": "3", "url": RETURN_URL, "iact": "no", "userid": "test0001", "pwd": "test"}
+    fields = {"ver": "3", "url": RETURN_URL, "iact": "no", "userid": "test0001", "pwd": "test",
+              "csrf_token": client.csrf_token()}
     assert client.response(client.post(fields)).status == 540
 
 
@@ -323,7 +382,9 @@ def test_an_answer_no_application_could_read_is_not_sent(client, query, says):
 
 
 def test_a_post_without_a_request_is_a_bad_request(client):
-    assert client.post({"userid": "test0001", "pwd": "test"}).status_code == 400
+    token = client.csrf_token()
+    r = client.post({"userid": "test0001", "pwd": "test", "csrf_token": token})
+    assert r.status_code == 400 and "no url parameter" in r.text
     r = client.http.post(client.base + "/auth/authenticate.html", json={"x": 1}, timeout=10)
     assert r.status_code == 400
 

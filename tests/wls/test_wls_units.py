@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -129,11 +131,17 @@ _values = st.one_of(
 _pairs = st.lists(st.tuples(_names, _values), max_size=8)
 
 
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pairs=_pairs, post=st.booleans())
-def test_no_request_makes_it_fail(pairs, post):
+@given(pairs=_pairs, post=st.booleans(), with_token=st.booleans())
+def test_no_request_makes_it_fail(pairs, post, with_token):
     with _app.test_client() as c:
         if post:
+            if with_token:  # as a browser would: the form's token, then anything at all
+                page = c.get("/auth/authenticate.html?ver=3&url=http://a/").text
+                pairs = [*pairs, ("csrf_token", _TOKEN.search(page).group(1))]
             r = c.post("/auth/authenticate.html", data=MultiDict(pairs))
         else:
             r = c.get("/auth/authenticate.html", query_string=pairs)

@@ -8,6 +8,7 @@ what a WLS decides: who is logged in, what to ask, what to answer.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -56,8 +57,10 @@ DEFAULT_SESSION_LIFETIME = 7200
 REQUEST_PARAMS = frozenset(
     {"ver", "url", "desc", "aauth", "iact", "msg", "params", "date", "skew", "fail"}
 )
+#: The name of the hidden field that carries the form's anti-forgery token.
+CSRF_FIELD = "csrf_token"
 #: The login form's own fields, set apart from the request it carries.
-FORM_FIELDS = frozenset({"userid", "pwd", "cancel"})
+FORM_FIELDS = frozenset({"userid", "pwd", "cancel", CSRF_FIELD})
 
 _VERSION_TEXT = {str(v): v for v in VERSIONS}
 _YES_NO = {"yes": True, "no": False, "": None}
@@ -283,6 +286,31 @@ def current_session() -> WLSSession | None:
     return WLSSession(user, expires)
 
 
+def csrf_token() -> str:
+    """This browser's anti-forgery token, kept in the WLS's own session cookie.
+
+    One per cookie, not per page, so that two tabs with login forms both work.
+    """
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf(form: MultiDict[str, str]) -> None:
+    """Refuse (400) a form that was not served by this WLS to this browser."""
+    expected = session.get("csrf")
+    if not isinstance(expected, str):
+        abort(400, "The test WLS's cookie is missing, so it cannot tell this form "
+                   "came from one of its own pages. Allow cookies for this server, "
+                   "go back, reload the page and try again.")
+    given = form.get(CSRF_FIELD, "")
+    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
+        abort(400, "This form did not come from one of the test WLS's own pages "
+                   "(its security token is missing or wrong), so nothing was done. "
+                   "Go back, reload the page and try again.")
+
+
 def start_session(user: User) -> WLSSession:
     expires = _now() + _settings().lifetime
     session["wls"] = {"user": user.name, "expires": expires}
@@ -323,7 +351,7 @@ def _login_form(asked: Asked, wls_session: WLSSession | None, error: str | None 
         "login.html", 200,
         host=_host(req.url), url=req.url, insecure=req.url.startswith("http:"),
         desc=_raven_escape(req.desc), msg=_raven_escape(req.msg),
-        hidden=asked.received, error=error,
+        hidden=asked.received, error=error, csrf_token=csrf_token(),
         reauth=wls_session.user.name if wls_session and req.iact else None,
     )
 
@@ -425,6 +453,7 @@ def _add_views(app: Flask) -> None:
     @app.post(AUTHENTICATE_PATH)
     def submit():
         form = request.form
+        check_csrf(form)  # before anything else: a forged form does nothing
         asked = read_request(MultiDict(
             [(k, v) for k, v in form.items(multi=True) if k not in FORM_FIELDS]
         ))

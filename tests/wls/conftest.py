@@ -13,7 +13,7 @@ import requests
 import raven
 import raven.demoserver
 from raven.protocol import strip_query
-from raven.wls import AUTHENTICATE_PATH, create_app
+from raven.wls import AUTHENTICATE_PATH, LOGOUT_PATH, create_app
 from raven.wls.server import LiveServer
 
 #: Where responses are sent back to. Nothing listens there: redirects are
@@ -102,6 +102,15 @@ class Client:
         else:
             fields.update(userid=userid, pwd=pwd)
         return self.post(fields)
+
+    def logout(self, **kw) -> requests.Response:
+        """Press the button on the logout page; ``kw`` goes with the GET."""
+        page = self.get(LOGOUT_PATH, **kw)
+        assert page.status_code == 200, page.text
+        form = Form(page.text)
+        assert form.action == LOGOUT_PATH and form.buttons[None]["id"] == "logout", page.text
+        return self.http.post(self.base + LOGOUT_PATH, data=form.hidden(),
+                              allow_redirects=False, timeout=10)
 
     def login(self, userid="test0001", pwd="test", **kw: str) -> requests.Response:
         return self.fill_in(self.ask(**kw), userid, pwd)

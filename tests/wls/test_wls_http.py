@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -239,11 +240,88 @@ def test_iact_no_refuses_a_typed_password(client):
 
 def test_logout_ends_the_session(client):
     client.response(client.login("test0006"))
-    r = client.get(LOGOUT_PATH)
-    assert r.status_code == 200 and "test0006" in r.text
+    r = client.logout()
+    assert r.status_code == 200 and "Location" not in r.headers
+    assert "Logged out" in r.text and "no longer logged in as <strong>test0006" in r.text
     assert client.ask().status_code == 200  # asks again
-    assert client.response(client.ask(iact="no")).status == 540
-    assert "not logged in" in client.get(LOGOUT_PATH).text
+    assert _logged_in_as(client) is None
+    page = client.get(LOGOUT_PATH)
+    assert "You are not logged in here" in page.text and 'id="logout"' not in page.text
+
+
+def test_getting_the_logout_page_logs_nobody_out(client):
+    # A link or an image on another site can make a browser GET it.
+    client.response(client.login("test0009"))
+    for query in ("", "?return=http://127.0.0.1:9/"):
+        page = client.get(LOGOUT_PATH + query)
+        assert page.status_code == 200 and "test0009" in page.text
+        assert client.form(page).action == LOGOUT_PATH
+    assert _logged_in_as(client) == "test0009"
+
+
+@pytest.mark.parametrize("token", [None, "forged"])
+def test_a_logout_without_its_token_is_refused(client, token):
+    client.response(client.login("test0010"))
+    fields = client.form(client.get(LOGOUT_PATH)).hidden()
+    if token is None:
+        del fields["csrf_token"]
+    else:
+        fields["csrf_token"] = token
+    r = client.http.post(client.base + LOGOUT_PATH, data=fields, timeout=10)
+    assert r.status_code == 400 and "security token" in r.text
+    assert _logged_in_as(client) == "test0010"
+
+
+def _back_link(page) -> str | None:
+    match = re.search(r'<a id="back" href="([^"]*)">', page.text)
+    return html.unescape(match.group(1)) if match else None
+
+
+@pytest.mark.parametrize("back", [
+    "http://127.0.0.1:5000/", "https://app.example/bye?x=1&y=2", "http://127.0.0.1:9/a%20b",
+])
+def test_logging_out_links_back_to_an_http_return_url(client, back):
+    client.response(client.login())
+    r = client.logout(params={"return": back})
+    assert r.status_code == 200 and "Location" not in r.headers
+    assert 'http-equiv' not in r.text  # a link to click, no automatic redirect
+    assert _back_link(r) == back
+    # Logged out already, the page offers the link at once.
+    assert _back_link(client.get(LOGOUT_PATH, params={"return": back})) == back
+
+
+@pytest.mark.parametrize("back", [
+    "javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox", "//elsewhere.example/", "/relative", "ftp://127.0.0.1/",
+    "http://raven.cam.ac.uk@elsewhere.example/", "http:///nohost", "http://a b/",
+    " javascript:alert(1)", "http://a/\x00", "http://a/" + "x" * 3000, "",
+])
+def test_logging_out_never_links_to_anything_else(client, back):
+    client.response(client.login())
+    page = client.get(LOGOUT_PATH, params={"return": back})
+    assert "return" not in client.form(page).hidden()
+    assert back == "" or "no link back is offered" in page.text
+    r = client.logout(params={"return": back})
+    assert r.status_code == 200 and _back_link(r) is None
+    # Nor when the POST is made by hand with the same return.
+    fields = {"csrf_token": client.csrf_token(), "return": back}
+    r = client.http.post(client.base + LOGOUT_PATH, data=fields, timeout=10)
+    assert r.status_code == 200 and _back_link(r) is None
+
+
+def test_logging_out_links_back_to_a_page_of_this_wls(client):
+    index = client.base + "/"
+    client.response(client.login())
+    r = client.logout(headers={"Referer": index})
+    assert _back_link(r) == index
+    # Another site's page is not where the WLS sends anyone back to.
+    for referrer in ("http://127.0.0.1:9/x", "javascript:alert(1)", client.base + LOGOUT_PATH):
+        client.response(client.login())
+        assert _back_link(client.logout(headers={"Referer": referrer})) is None
+
+
+def test_pages_of_the_wls_send_their_address_only_to_the_wls(client):
+    assert client.get("/").headers["Referrer-Policy"] == "same-origin"
 
 
 def test_a_new_login_replaces_the_session(client):
@@ -455,9 +533,9 @@ def test_extra_users(start_wls):
     ])
     resp = c.response(c.login("alice", "wonderland"))
     assert resp.principal == "alice" and resp.ptags == {"current", "staff"}
-    c.get(LOGOUT_PATH)
+    c.logout()
     assert c.response(c.login("bob", "builder")).ptags == frozenset()
-    c.get(LOGOUT_PATH)
+    c.logout()
     assert c.login("test0001", "test").status_code == 200  # overridden
     assert c.response(c.login("test0001", "changed")).ptags == frozenset()
     assert "alice" in c.get("/").text

@@ -337,6 +337,39 @@ def _nowhere_page(reason: str) -> tuple[str, int]:
                  reason=reason, host=None, failed_here=False)
 
 
+#: Longest return address the logout page offers as a link.
+_MAX_RETURN = 2000
+
+
+def return_url(url: str | None) -> str | None:
+    """``url`` if the logout page may offer it as a link back, else None.
+
+    Only a plain link the user clicks, never a redirect, so any http or
+    https URL will do; ``javascript:``, ``data:`` and the like never, nor a
+    user name before the host (``http://raven.cam.ac.uk@elsewhere/``).
+    """
+    if not url or len(url) > _MAX_RETURN:
+        return None
+    try:
+        Request(url)  # the protocol's own test of a fully qualified http(s) URL
+    except RequestError:
+        return None
+    return None if "@" in urlsplit(url).netloc else url
+
+
+def _same_origin_referrer() -> str | None:
+    """The page of this WLS the user came from, if the browser said so."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:
+        return None
+    same = (parts.scheme, parts.netloc.lower()) == (request.scheme, request.host.lower())
+    return return_url(referrer) if same and parts.path != request.path else None
+
+
 def _host(url: str) -> str:
     return urlsplit(url).netloc.rpartition("@")[2]
 
@@ -466,11 +499,27 @@ def _add_views(app: Flask) -> None:
             return _login_form(asked, current_session(), "Unknown user or wrong password.")
         return _success(asked, start_session(user), interacted=True)
 
-    @app.get(LOGOUT_PATH)
+    @app.get(LOGOUT_PATH, endpoint="logout")
+    def logout_page():
+        # Only a POST logs out: a link or an image on another site cannot.
+        given = request.args.get("return")
+        back = return_url(given)
+        if back is None and given is None:
+            back = _same_origin_referrer()
+        wls_session = current_session()
+        return _page(
+            "logout.html", user=wls_session.user.name if wls_session else None,
+            back=back, refused_return=given is not None and back is None,
+            csrf_token=csrf_token(),
+        )
+
+    @app.post(LOGOUT_PATH, endpoint="logout_post")
     def logout():
+        check_csrf(request.form)
         was = current_session()
         session.pop("wls", None)
-        return _page("logout.html", user=was.user.name if was else None)
+        return _page("logged_out.html", user=was.user.name if was else None,
+                     back=return_url(request.form.get("return")))
 
     @app.get("/")
     def index():
@@ -505,7 +554,8 @@ def _add_views(app: Flask) -> None:
     def headers(resp: WerkzeugResponse) -> WerkzeugResponse:
         resp.headers["Cache-Control"] = "no-store"
         resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "no-referrer"
+        # Other sites learn nothing; our own pages tell the logout page where from.
+        resp.headers["Referrer-Policy"] = "same-origin"
         resp.headers["Content-Security-Policy"] = (
             "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
         )

@@ -116,9 +116,15 @@ TESTING_ONLY = "For development and testing only: never protect anything real wi
     help="Sign with this test private key instead of the published demo key (kid 901).",
 )
 @click.option("--kid", help="The key id of --key.")
+@click.option(
+    "--allow-host", "allowed_hosts", multiple=True, metavar="NAME",
+    help="Also answer requests addressed to this host name (repeatable); only "
+    "loopback names are answered otherwise.",
+)
 def wls(
     host: str, port: int, allow_non_loopback: bool, users: tuple[str, ...],
     session_lifetime: int, key_file: str | None, kid: str | None,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Run the local test web login service, which answers like Raven's demo server.
 
@@ -128,8 +134,13 @@ def wls(
     """
     from .keys import SigningKey
     from .wls import AUTHENTICATE_PATH, create_app, parse_user_spec
+    from .wls.app import allowed_host_name
 
     config: dict[str, Any] = {"RAVEN_WLS_SESSION_LIFETIME": session_lifetime}
+    try:
+        config["RAVEN_WLS_ALLOWED_HOSTS"] = [allowed_host_name(h) for h in allowed_hosts]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--allow-host") from None
     try:
         config["RAVEN_WLS_USERS"] = [parse_user_spec(spec) for spec in users]
     except ValueError as exc:

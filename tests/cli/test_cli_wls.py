@@ -43,6 +43,8 @@ def test_busy_port_is_one_line(raven):
         (["wls", "--session-lifetime", "0"], ["--session-lifetime"]),
         (["wls", "--key", "/no/such/key.pem", "--kid", "5"], ["/no/such/key.pem"]),
         (["wls", "--kid", "5"], ["--key"]),
+        (["wls", "--allow-host", "a.test:80"], ["--allow-host", "a.test:80"]),
+        (["wls", "--allow-host", "0.0.0.0"], ["--allow-host"]),
         (["wls", "--bogus"], ["--bogus"]),
         (["nosuchcommand"], ["nosuchcommand"]),
     ],
@@ -75,3 +77,13 @@ def test_raven_wls_serves_until_interrupted(serving):
         assert url.startswith("http://127.0.0.1:")
         r = requests.get(url + "/", timeout=10)
         assert r.status_code == 200 and "alice" in r.text
+
+
+def test_raven_wls_answers_loopback_names_and_allowed_hosts_only(serving):
+    with serving("wls", "--port", "0", "--allow-host", "wls.test", banner_lines=5) as banner:
+        url = banner[1].split()[2].rstrip("/")
+        port = url.rsplit(":", 1)[1]
+        for host, code in ((f"localhost:{port}", 200), (f"wls.test:{port}", 200),
+                           (f"rebound.example:{port}", 400), ("", 400)):
+            r = requests.get(url + "/", headers={"Host": host}, timeout=10)
+            assert r.status_code == code, host

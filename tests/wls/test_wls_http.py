@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -559,3 +560,72 @@ def test_return_url_without_query_gets_a_question_mark(client):
     r = client.login(url=url)
     assert r.headers["Location"].startswith(url + "?WLS-Response=")
     assert client.response(r, url).url == url
+
+
+# --- the Host check: loopback names only (no DNS rebinding) ---------------------------
+
+
+def raw_get(base: str, path: str, host: bytes | None) -> tuple[int, str]:
+    """GET ``path`` with exactly this Host header (or none), byte for byte."""
+    port = int(base.rsplit(":", 1)[1])
+    head = b"GET " + path.encode() + b" HTTP/1.1\r\n"
+    if host is not None:
+        head += b"Host: " + host + b"\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(head + b"Connection: close\r\n\r\n")
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2].decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("host", [
+    b"127.0.0.1", b"127.0.0.1:5001", b"127.9.8.7:1", b"localhost", b"LocalHost:80",
+    b"[::1]", b"[::1]:5001", b"[0:0:0:0:0:0:0:1]:65535",
+])
+def test_loopback_names_are_answered(wls_url, host):
+    status, page = raw_get(wls_url, "/", host)
+    assert status == 200 and "Test users" in page
+
+
+@pytest.mark.parametrize("host", [
+    b"evil.example", b"evil.example:5001", b"127.0.0.1.evil.example", b"localhost.",
+    b"localhost.evil.example", b"10.0.0.1", b"0.0.0.0", b"[::]", b"[::ffff:10.0.0.1]",
+    b"a@b", b"test@127.0.0.1", b"127.0.0.1@evil.example", b"", b" ", b"127.0.0.1 ",
+    b"caf\xc3\xa9.example", b"127.0.0.1\xff", b"\x00", b"127.0.0.1:", b"127.0.0.1:0",
+    b"127.0.0.1:65536", b"127.0.0.1:99999999999", b"127.0.0.1:abc", b"127.0.0.1:80:80",
+    b"::1", b"[::1", b"[::1]x", b"[::1%25lo]", b"[evil.example]", b"127.0.0.01",
+    b"127.0.0.256", b"127.1", b"2130706433", b"0x7f000001", b"127.0.0.1,evil.example",
+    b"x" * 3000, None,
+])
+@pytest.mark.parametrize("path", ["/", "/auth/authenticate.html?ver=3&url=http://a/", "/nowhere"])
+def test_any_other_host_gets_a_400_page(wls_url, host, path):
+    status, page = raw_get(wls_url, path, host)
+    assert status == 400
+    assert TESTING_ONLY in page
+    assert "loopback name" in page
+    assert "Log in" not in page
+
+
+def test_the_host_check_names_the_rule(wls_url):
+    status, page = raw_get(wls_url, "/", b"rebound.example:5001")
+    assert status == 400 and "loopback name" in page
+    assert "rebound.example:5001" in page
+
+
+def test_a_post_to_another_host_logs_nobody_in(client):
+    fields = client.form(client.ask()).hidden()
+    fields.update(userid="test0001", pwd="test")
+    r = client.http.post(client.base + AUTHENTICATE_PATH, data=fields, timeout=10,
+                         headers={"Host": "rebound.example"}, allow_redirects=False)
+    assert r.status_code == 400 and "Location" not in r.headers
+    assert _logged_in_as(client) is None
+
+
+def test_allowed_hosts_can_be_added(start_wls):
+    c = start_wls(RAVEN_WLS_ALLOWED_HOSTS=["wls.test", "192.0.2.7", "2001:db8::7"])
+    for host in (b"wls.test", b"WLS.test:8080", b"192.0.2.7:5001", b"[2001:db8::7]", b"127.0.0.1"):
+        assert raw_get(c.base, "/", host)[0] == 200, host
+    for host in (b"other.test", b"192.0.2.8", b"wls.test.", b"x.wls.test"):
+        assert raw_get(c.base, "/", host)[0] == 400, host

@@ -139,3 +139,12 @@ def test_the_access_log_never_holds_a_response(caplog):
     logged = caplog.text
     assert "/back?a=1&WLS-Response=[not logged]&b=2" in logged
     assert "secret-signature" not in logged
+
+
+def test_the_environ_says_where_the_server_listens():
+    def where(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["raven.listening_host"].encode()]
+
+    with serve(where) as url:
+        assert requests.get(url, timeout=5, headers={"Host": "elsewhere"}).text == "127.0.0.1"

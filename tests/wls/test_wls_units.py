@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from raven.keys import SigningKey
 from raven.wls import User, Users, builtin_user, create_app, parse_user_spec, response_location
+from raven.wls.app import LISTENING_HOST, host_name
 
 
 @pytest.mark.parametrize(
@@ -154,3 +155,36 @@ def test_raw_query_bytes_that_are_not_utf8_get_a_400():
     client = create_app().test_client()
     r = client.get("/auth/authenticate.html", environ_overrides={"QUERY_STRING": "ver=3&url=\x80"})
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "header, host",
+    [("127.0.0.1:5001", "127.0.0.1"), ("LOCALHOST", "localhost"), ("[::1]:80", "[::1]"),
+     ("a.example", "a.example"), ("a@b", None), ("", None), (None, None), ("a:", None),
+     ("a:1:2", None), ("[::1", None), ("caf\u00e9", None), ("a b", None), (":80", None)],
+)
+def test_host_name(header, host):
+    assert host_name(header) == host
+
+
+@pytest.mark.parametrize("names, error", [
+    (["a:80"], ValueError), (["a@b"], ValueError), (["0.0.0.0"], ValueError),
+    (["::"], ValueError), ([""], ValueError), ([5], ValueError), (["[::1]:80"], ValueError),
+    ("a.example", TypeError), (None, TypeError),
+])
+def test_bad_allowed_hosts_are_refused(names, error):
+    with pytest.raises(error):
+        create_app({"RAVEN_WLS_ALLOWED_HOSTS": names})
+
+
+@pytest.mark.parametrize(
+    "listening, host, code",
+    [("192.0.2.5", "192.0.2.5:5001", 200), ("192.0.2.5", "192.0.2.6", 400),
+     ("2001:db8::5", "[2001:db8::5]:1", 200), ("0.0.0.0", "0.0.0.0:5001", 400),
+     ("::", "[::]", 400), (None, "192.0.2.5", 400)],
+)
+def test_a_server_bound_to_one_address_answers_to_it(listening, host, code):
+    # Set by LiveServer (see test_wls_server); a client cannot set an environ key.
+    extra = {} if listening is None else {LISTENING_HOST: listening}
+    r = create_app().test_client().get("/", headers={"Host": host}, environ_overrides=extra)
+    assert r.status_code == code

@@ -9,9 +9,11 @@ what a WLS decides: who is logged in, what to ask, what to answer.
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import re
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn
@@ -124,6 +126,88 @@ class _Settings:
     signing_key: SigningKey
     lifetime: int
     clock: Callable[[], float]
+    allowed_hosts: frozenset[str]
+
+
+# --- whom it answers: loopback names only -----------------------------------------
+
+#: :class:`raven.wls.server.LiveServer` puts the address it listens on here.
+LISTENING_HOST = "raven.listening_host"
+_IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
+_PORT = re.compile(r"[0-9]{1,5}")
+_WILDCARDS = frozenset({"0.0.0.0", "[::]", ""})
+
+
+def host_name(header: str | None) -> str | None:
+    """The host part of a ``Host`` header, lower-cased (IPv6 in brackets), or
+    None if the header is missing or malformed (a user name, a bad port,
+    spaces, anything not printable ASCII)."""
+    if not header or not header.isascii() or not header.isprintable() or " " in header:
+        return None
+    if header.startswith("["):
+        end = header.find("]")
+        if end < 0:
+            return None
+        host, rest = header[: end + 1], header[end + 1:]
+    else:
+        host, colon, port = header.partition(":")
+        rest = colon + port
+    if rest and not (
+        rest[0] == ":" and _PORT.fullmatch(rest[1:]) and 0 < int(rest[1:]) <= 65535
+    ):
+        return None
+    return host.lower() if host and "@" not in host else None
+
+
+def is_loopback_name(host: str) -> bool:
+    """``localhost``, ``127.x.x.x`` or ``[::1]`` (as :func:`host_name` gives them)."""
+    if host == "localhost":
+        return True
+    if host.startswith("["):
+        inner = host[1:-1]
+        if "%" in inner:  # a zone index: not a name a browser sends
+            return False
+        try:
+            return ipaddress.IPv6Address(inner).is_loopback
+        except ValueError:
+            return False
+    if not _IPV4.fullmatch(host):
+        return False
+    try:
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:  # an octet over 255, or a leading zero
+        return False
+
+
+def allowed_host_name(name: object) -> str:
+    """A configured host name as :func:`host_name` would give it; ValueError if
+    it is not one (a port, a user name, a wildcard address...)."""
+    text = name.strip() if isinstance(name, str) else ""
+    if ":" in text and not text.startswith("["):
+        text = f"[{text}]"  # a bare IPv6 address
+    host = host_name(text)
+    if host is not None and host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            host = None
+    if host is None or host != text.lower() or host in _WILDCARDS:
+        raise ValueError(f"{name!r} is not a host name or address (without a port)")
+    return host
+
+
+def _host_allowed(environ: Mapping[str, Any]) -> bool:
+    host = host_name(environ.get("HTTP_HOST"))
+    if host is None:
+        return False
+    if is_loopback_name(host) or host in _settings().allowed_hosts:
+        return True
+    # A server deliberately bound to one non-loopback address answers to it.
+    listening = environ.get(LISTENING_HOST)
+    if isinstance(listening, str):
+        listening = f"[{listening}]" if ":" in listening else listening
+        return listening.lower() not in _WILDCARDS and host == listening.lower()
+    return False
 
 
 # --- reading a request ---------------------------------------------------------
@@ -416,6 +500,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
       published demo key, kid 901, by default; live keys are refused);
     - ``RAVEN_WLS_CLOCK``: a function giving the time as epoch seconds,
       so that tests can move time on;
+    - ``RAVEN_WLS_ALLOWED_HOSTS``: host names or addresses, besides the
+      loopback ones, that requests may be addressed to (none);
     - ``SECRET_KEY``: signs the WLS's session cookie (random by default,
       so a restart logs everybody out);
     - ``SESSION_COOKIE_NAME``: ``raven_wls_session`` by default.
@@ -430,6 +516,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RAVEN_WLS_SESSION_LIFETIME=DEFAULT_SESSION_LIFETIME,
         RAVEN_WLS_SIGNING_KEY=None,
         RAVEN_WLS_CLOCK=time.time,
+        RAVEN_WLS_ALLOWED_HOSTS=(),
     )
     app.config.update(config or {})
     lifetime = app.config["RAVEN_WLS_SESSION_LIFETIME"]
@@ -448,9 +535,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         signing_key=key,
         lifetime=lifetime,
         clock=app.config["RAVEN_WLS_CLOCK"],
+        allowed_hosts=_allowed_hosts(app.config["RAVEN_WLS_ALLOWED_HOSTS"]),
     )
     _add_views(app)
     return app
+
+
+def _allowed_hosts(value: object) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError("RAVEN_WLS_ALLOWED_HOSTS must be a list of host names")
+    try:
+        return frozenset(map(allowed_host_name, value))
+    except ValueError as exc:
+        raise ValueError(f"RAVEN_WLS_ALLOWED_HOSTS: {exc}") from None
 
 
 def _add_views(app: Flask) -> None:
@@ -461,6 +558,16 @@ def _add_views(app: Flask) -> None:
             "test_count": TEST_USER_COUNT, "current_count": TEST_CURRENT_COUNT,
             "test_password": TEST_PASSWORD, "kid": settings.signing_key.kid,
         }
+
+    @app.before_request
+    def loopback_only() -> None:
+        # A web page can point a name of its own at 127.0.0.1 (DNS rebinding);
+        # its requests then carry that name, and get nothing here.
+        if not _host_allowed(request.environ):
+            abort(400, "This test WLS only answers requests addressed to a loopback name "
+                       "(127.0.0.1, [::1] or localhost, with any port), so that no web "
+                       "page can reach it under a name of its own. The request's Host "
+                       f"was {_shorten(request.environ.get('HTTP_HOST', '(none)'))}.")
 
     @app.before_request
     def readable_query() -> None:

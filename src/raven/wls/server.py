@@ -70,6 +70,11 @@ class _Handler(WSGIRequestHandler):
         finally:
             self.live._closed(self.connection)
 
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        environ["raven.listening_host"] = self.live.host  # see raven.wls.app
+        return environ
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if not self.live.quiet:
             # A logged response could be replayed: keep it out of the access log.

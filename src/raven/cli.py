@@ -117,6 +117,11 @@ TESTING_ONLY = "For development and testing only: never protect anything real wi
 )
 @click.option("--kid", help="The key id of --key.")
 @click.option(
+    "--test-users/--no-test-users", default=None,
+    help="Whether test0001-test0500 can log in. They can, unless both --key and "
+    "--user are given (a WLS of your own).",
+)
+@click.option(
     "--allow-host", "allowed_hosts", multiple=True, metavar="NAME",
     help="Also answer requests addressed to this host name (repeatable); only "
     "loopback names are answered otherwise.",
@@ -124,12 +129,13 @@ TESTING_ONLY = "For development and testing only: never protect anything real wi
 def wls(
     host: str, port: int, allow_non_loopback: bool, users: tuple[str, ...],
     session_lifetime: int, key_file: str | None, kid: str | None,
-    allowed_hosts: tuple[str, ...],
+    test_users: bool | None, allowed_hosts: tuple[str, ...],
 ) -> None:
     """Run the local test web login service, which answers like Raven's demo server.
 
     Users test0001 to test0500 have password 'test'; test0001 to test0400
-    carry ptag 'current'. Point an application at it with
+    carry ptag 'current' (with both --key and --user, only your own users
+    exist unless --test-users). Point an application at it with
     RAVEN_WLS="http://127.0.0.1:5001".
     """
     from .keys import SigningKey
@@ -147,6 +153,11 @@ def wls(
         raise click.BadParameter(str(exc), param_hint="--user") from None
     if (key_file is None) != (kid is None):
         raise click.UsageError("--key and --kid go together")
+    if test_users is None:  # a key and users of its own: nothing built in
+        test_users = not (key_file and users)
+    if not test_users and not users:
+        raise click.UsageError("--no-test-users leaves nobody to log in: add --user")
+    config["RAVEN_WLS_TEST_USERS"] = test_users
     if key_file is not None:
         try:
             with open(key_file, "rb") as fh:
@@ -158,8 +169,12 @@ def wls(
     click.echo(f"  Listening on   {server.url}/   (Ctrl+C stops it)")
     click.echo(f"  Requests to    {server.url}{AUTHENTICATE_PATH}")
     click.echo(f"  Apps use       RAVEN_WLS=\"{server.url}\"")
-    click.echo("  Test users     test0001-test0500, password 'test' "
-               "(test0001-test0400 are 'current')")
+    if test_users:
+        click.echo("  Test users     test0001-test0500, password 'test' "
+                   "(test0001-test0400 are 'current')")
+    else:
+        names = ", ".join(dict.fromkeys(u.name for u in config["RAVEN_WLS_USERS"]))
+        click.echo(f"  Users          {names} (test0001-test0500 are off; --test-users adds them)")
     sys.stdout.flush()
     server.serve_forever()
     click.echo("Stopped.")

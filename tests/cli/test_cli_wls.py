@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import socket
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+import raven
 
 
 def test_main_help_lists_wls(raven):
@@ -45,6 +51,7 @@ def test_busy_port_is_one_line(raven):
         (["wls", "--kid", "5"], ["--key"]),
         (["wls", "--allow-host", "a.test:80"], ["--allow-host", "a.test:80"]),
         (["wls", "--allow-host", "0.0.0.0"], ["--allow-host"]),
+        (["wls", "--no-test-users"], ["--no-test-users", "--user"]),
         (["wls", "--bogus"], ["--bogus"]),
         (["nosuchcommand"], ["nosuchcommand"]),
     ],
@@ -87,3 +94,55 @@ def test_raven_wls_answers_loopback_names_and_allowed_hosts_only(serving):
                            (f"rebound.example:{port}", 400), ("", 400)):
             r = requests.get(url + "/", headers={"Host": host}, timeout=10)
             assert r.status_code == code, host
+
+
+@pytest.fixture
+def own_key(tmp_path):
+    private = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem = tmp_path / "own.pem"
+    pem.write_bytes(private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ))
+    return str(pem), private.public_key()
+
+
+def _log_in(url: str, userid: str, pwd: str) -> requests.Response:
+    back = "http://127.0.0.1:9/back"
+    http = requests.Session()
+    page = http.get(url + "/auth/authenticate.html", params={"ver": "3", "url": back},
+                    timeout=10)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+                             page.text))
+    fields.update(userid=userid, pwd=pwd)
+    return http.post(url + "/auth/authenticate.html", data=fields, allow_redirects=False,
+                     timeout=10)
+
+
+def _principal(answer: requests.Response, public_key) -> str:
+    assert answer.status_code == 303, answer.text
+    string = parse_qs(urlsplit(answer.headers["Location"]).query)["WLS-Response"][0]
+    return raven.Response(string, keys={"42": public_key}).principal
+
+
+def test_own_key_and_users_turn_the_test_users_off(serving, own_key):
+    pem, public = own_key
+    args = ("wls", "--port", "0", "--key", pem, "--kid", "42", "--user", "alice:pw:current")
+    with serving(*args, banner_lines=5) as banner:
+        url = banner[1].split()[2].rstrip("/")
+        assert banner[4].split() == ["Users", "alice", "(test0001-test0500", "are", "off;",
+                                     "--test-users", "adds", "them)"]
+        assert _log_in(url, "test0001", "test").status_code == 200  # the form again
+        assert _principal(_log_in(url, "alice", "pw"), public) == "alice"
+
+
+@pytest.mark.parametrize("extra", [("--test-users",), ()])
+def test_test_users_stay_on_when_asked_or_without_both(serving, own_key, extra):
+    pem, public = own_key
+    args = ("wls", "--port", "0", "--key", pem, "--kid", "42", *extra)
+    if extra:
+        args += ("--user", "alice:pw")
+    with serving(*args, banner_lines=5) as banner:
+        url = banner[1].split()[2].rstrip("/")
+        assert banner[4].split()[:3] == ["Test", "users", "test0001-test0500,"]
+        assert _principal(_log_in(url, "test0001", "test"), public) == "test0001"

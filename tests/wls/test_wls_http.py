@@ -542,6 +542,18 @@ def test_extra_users(start_wls):
     assert "alice" in c.get("/").text
 
 
+def test_built_in_users_off(start_wls):
+    c = start_wls(RAVEN_WLS_USERS=[("alice", "wonderland", ["current"])],
+                  RAVEN_WLS_TEST_USERS=False)
+    page = c.login("test0001", "test")
+    assert page.status_code == 200 and "wrong password" in page.text
+    assert "password <code>test</code>" not in page.text  # no hint of test users
+    assert c.response(c.fill_in(page, "alice", "wonderland")).principal == "alice"
+    index = c.get("/").text
+    assert "alice" in index and "are off on this server" in index
+    assert "<code>test0400</code>" not in index
+
+
 def test_another_test_key(start_wls):
     private = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     c = start_wls(RAVEN_WLS_SIGNING_KEY=SigningKey(private, "77"))

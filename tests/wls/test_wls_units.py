@@ -188,3 +188,19 @@ def test_a_server_bound_to_one_address_answers_to_it(listening, host, code):
     extra = {} if listening is None else {LISTENING_HOST: listening}
     r = create_app().test_client().get("/", headers={"Host": host}, environ_overrides=extra)
     assert r.status_code == code
+
+
+def test_built_in_users_can_be_turned_off():
+    users = Users([("alice", "pw")], builtin=False)
+    assert users.get("test0001") is None and users.check_password("test0001", "test") is None
+    assert users.check_password("alice", "pw").name == "alice"
+    assert Users([("alice", "pw")]).check_password("test0001", "test").name == "test0001"
+
+
+@pytest.mark.parametrize("config, error", [
+    ({"RAVEN_WLS_TEST_USERS": False}, ValueError),  # nobody could log in
+    ({"RAVEN_WLS_TEST_USERS": "no"}, TypeError),
+])
+def test_bad_test_user_settings_are_refused(config, error):
+    with pytest.raises(error):
+        create_app(config)

@@ -495,6 +495,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
       dicts with ``name``, ``password`` and ``ptags``, or
       ``(name, password[, ptags])`` tuples; they win over a built-in user
       of the same name;
+    - ``RAVEN_WLS_TEST_USERS``: whether the built-in users ``test0001`` …
+      ``test0500`` can log in (True);
     - ``RAVEN_WLS_SESSION_LIFETIME``: seconds a WLS login lasts (7200);
     - ``RAVEN_WLS_SIGNING_KEY``: a :class:`raven.keys.SigningKey` (the
       published demo key, kid 901, by default; live keys are refused);
@@ -513,6 +515,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         RAVEN_WLS_USERS=(),
+        RAVEN_WLS_TEST_USERS=True,
         RAVEN_WLS_SESSION_LIFETIME=DEFAULT_SESSION_LIFETIME,
         RAVEN_WLS_SIGNING_KEY=None,
         RAVEN_WLS_CLOCK=time.time,
@@ -530,8 +533,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not callable(app.config["RAVEN_WLS_CLOCK"]):
         raise TypeError("RAVEN_WLS_CLOCK must be a function returning epoch seconds")
     app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    test_users = app.config["RAVEN_WLS_TEST_USERS"]
+    if not isinstance(test_users, bool):
+        raise TypeError("RAVEN_WLS_TEST_USERS must be True or False")
+    users = Users(app.config["RAVEN_WLS_USERS"], builtin=test_users)
+    if not test_users and not users.extra:
+        raise ValueError("with RAVEN_WLS_TEST_USERS off, RAVEN_WLS_USERS must give some users")
     app.extensions[_EXTENSION] = _Settings(
-        users=Users(app.config["RAVEN_WLS_USERS"]),
+        users=users,
         signing_key=key,
         lifetime=lifetime,
         clock=app.config["RAVEN_WLS_CLOCK"],
@@ -557,6 +566,7 @@ def _add_views(app: Flask) -> None:
         return {
             "test_count": TEST_USER_COUNT, "current_count": TEST_CURRENT_COUNT,
             "test_password": TEST_PASSWORD, "kid": settings.signing_key.kid,
+            "test_users": settings.users.builtin,
         }
 
     @app.before_request
@@ -639,6 +649,7 @@ def _add_views(app: Flask) -> None:
             life=wls_session.life(now) if wls_session else None,
             extra=sorted(_settings().users.extra.values(), key=lambda u: u.name),
             authenticate=url_for("authenticate"), logout=url_for("logout"),
+            default_paths=True,
         )
 
     @app.errorhandler(NowhereToSend)

@@ -122,6 +122,14 @@ TESTING_ONLY = "For development and testing only: never protect anything real wi
     "--user are given (a WLS of your own).",
 )
 @click.option(
+    "--path", "auth_path", default="/auth/authenticate.html", show_default=True,
+    metavar="PATH", help="Where requests go, e.g. /society/authenticate for a second WLS.",
+)
+@click.option(
+    "--logout-path", metavar="PATH",
+    help="The logout page [default: next to --path: logout.html, or logout].",
+)
+@click.option(
     "--allow-host", "allowed_hosts", multiple=True, metavar="NAME",
     help="Also answer requests addressed to this host name (repeatable); only "
     "loopback names are answered otherwise.",
@@ -129,7 +137,8 @@ TESTING_ONLY = "For development and testing only: never protect anything real wi
 def wls(
     host: str, port: int, allow_non_loopback: bool, users: tuple[str, ...],
     session_lifetime: int, key_file: str | None, kid: str | None,
-    test_users: bool | None, allowed_hosts: tuple[str, ...],
+    test_users: bool | None, auth_path: str, logout_path: str | None,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Run the local test web login service, which answers like Raven's demo server.
 
@@ -139,8 +148,8 @@ def wls(
     RAVEN_WLS="http://127.0.0.1:5001".
     """
     from .keys import SigningKey
-    from .wls import AUTHENTICATE_PATH, create_app, parse_user_spec
-    from .wls.app import allowed_host_name
+    from .wls import AUTHENTICATE_PATH, LOGOUT_PATH, create_app, parse_user_spec
+    from .wls.app import allowed_host_name, check_path, logout_path_for
 
     config: dict[str, Any] = {"RAVEN_WLS_SESSION_LIFETIME": session_lifetime}
     try:
@@ -164,11 +173,26 @@ def wls(
                 config["RAVEN_WLS_SIGNING_KEY"] = SigningKey.from_pem(fh.read(), kid)
         except (OSError, ValueError, TypeError) as exc:
             raise click.ClickException(f"cannot use {key_file} as a test key: {exc}") from None
+    logout_path = logout_path or logout_path_for(auth_path)
+    for option, path in (("--path", auth_path), ("--logout-path", logout_path)):
+        try:
+            check_path(path)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=option) from None
+    if auth_path == logout_path:
+        raise click.UsageError(f"--path and --logout-path are both {auth_path}")
+    config["RAVEN_WLS_AUTHENTICATE_PATH"] = auth_path
+    config["RAVEN_WLS_LOGOUT_PATH"] = logout_path
     server = bind_server(create_app(config), host, port, allow_non_loopback)
+    auth_url = server.url + auth_path
     click.echo(f"python-raven test WLS. {TESTING_ONLY}")
     click.echo(f"  Listening on   {server.url}/   (Ctrl+C stops it)")
-    click.echo(f"  Requests to    {server.url}{AUTHENTICATE_PATH}")
-    click.echo(f"  Apps use       RAVEN_WLS=\"{server.url}\"")
+    click.echo(f"  Requests to    {auth_url}")
+    click.echo(f"  Logout page    {server.url}{logout_path}")
+    if (auth_path, logout_path) == (AUTHENTICATE_PATH, LOGOUT_PATH):
+        click.echo(f"  Apps use       RAVEN_WLS=\"{server.url}\"")
+    else:
+        click.echo(f"  Apps use       the full authentication URL, {auth_url}")
     if test_users:
         click.echo("  Test users     test0001-test0500, password 'test' "
                    "(test0001-test0400 are 'current')")

@@ -52,6 +52,12 @@ def test_busy_port_is_one_line(raven):
         (["wls", "--allow-host", "a.test:80"], ["--allow-host", "a.test:80"]),
         (["wls", "--allow-host", "0.0.0.0"], ["--allow-host"]),
         (["wls", "--no-test-users"], ["--no-test-users", "--user"]),
+        (["wls", "--path", "/a b"], ["--path", "'/a b'"]),
+        (["wls", "--path", "/a/../b"], ["--path"]),
+        (["wls", "--path", "relative"], ["--path"]),
+        (["wls", "--path", "/"], ["--path"]),
+        (["wls", "--logout-path", "/x?y"], ["--logout-path"]),
+        (["wls", "--path", "/x/logout"], ["--path", "--logout-path", "/x/logout"]),
         (["wls", "--bogus"], ["--bogus"]),
         (["nosuchcommand"], ["nosuchcommand"]),
     ],
@@ -78,16 +84,44 @@ def test_an_unexpected_error_is_one_line(raven, monkeypatch):
 
 
 def test_raven_wls_serves_until_interrupted(serving):
-    with serving("wls", "--port", "0", "--user", "alice:pw:current", banner_lines=5) as banner:
+    with serving("wls", "--port", "0", "--user", "alice:pw:current", banner_lines=6) as banner:
         assert "development and testing only" in banner[0]
         url = banner[1].split()[2].rstrip("/")
         assert url.startswith("http://127.0.0.1:")
         r = requests.get(url + "/", timeout=10)
         assert r.status_code == 200 and "alice" in r.text
+        assert banner[2].split() == ["Requests", "to", url + "/auth/authenticate.html"]
+        assert banner[3].split() == ["Logout", "page", url + "/auth/logout.html"]
+        assert banner[4].split() == ["Apps", "use", f'RAVEN_WLS="{url}"']
+
+
+def test_raven_wls_at_a_path_of_its_own(serving):
+    args = ("wls", "--port", "0", "--path", "/society/authenticate")
+    with serving(*args, banner_lines=6) as banner:
+        url = banner[1].split()[2].rstrip("/")
+        auth = url + "/society/authenticate"
+        assert banner[2].split() == ["Requests", "to", auth]
+        assert banner[3].split() == ["Logout", "page", url + "/society/logout"]
+        assert banner[4].split() == ["Apps", "use", "the", "full", "authentication", "URL,", auth]
+        back = "http://127.0.0.1:9/back"
+        page = requests.get(auth, params={"ver": "3", "url": back}, timeout=10)
+        assert page.status_code == 200 and 'action="/society/authenticate"' in page.text
+        assert requests.get(url + "/auth/authenticate.html", params={"ver": "3", "url": back},
+                            timeout=10).status_code == 404
+        assert 'id="logout"' not in requests.get(url + "/society/logout", timeout=10).text
+        assert "/society/authenticate" in requests.get(url + "/", timeout=10).text
+
+
+def test_raven_wls_logout_path_can_be_given(serving):
+    args = ("wls", "--port", "0", "--path", "/a/login", "--logout-path", "/a/bye")
+    with serving(*args, banner_lines=6) as banner:
+        url = banner[1].split()[2].rstrip("/")
+        assert banner[3].split() == ["Logout", "page", url + "/a/bye"]
+        assert requests.get(url + "/a/bye", timeout=10).status_code == 200
 
 
 def test_raven_wls_answers_loopback_names_and_allowed_hosts_only(serving):
-    with serving("wls", "--port", "0", "--allow-host", "wls.test", banner_lines=5) as banner:
+    with serving("wls", "--port", "0", "--allow-host", "wls.test", banner_lines=6) as banner:
         url = banner[1].split()[2].rstrip("/")
         port = url.rsplit(":", 1)[1]
         for host, code in ((f"localhost:{port}", 200), (f"wls.test:{port}", 200),
@@ -128,9 +162,9 @@ def _principal(answer: requests.Response, public_key) -> str:
 def test_own_key_and_users_turn_the_test_users_off(serving, own_key):
     pem, public = own_key
     args = ("wls", "--port", "0", "--key", pem, "--kid", "42", "--user", "alice:pw:current")
-    with serving(*args, banner_lines=5) as banner:
+    with serving(*args, banner_lines=6) as banner:
         url = banner[1].split()[2].rstrip("/")
-        assert banner[4].split() == ["Users", "alice", "(test0001-test0500", "are", "off;",
+        assert banner[5].split() == ["Users", "alice", "(test0001-test0500", "are", "off;",
                                      "--test-users", "adds", "them)"]
         assert _log_in(url, "test0001", "test").status_code == 200  # the form again
         assert _principal(_log_in(url, "alice", "pw"), public) == "alice"
@@ -142,7 +176,7 @@ def test_test_users_stay_on_when_asked_or_without_both(serving, own_key, extra):
     args = ("wls", "--port", "0", "--key", pem, "--kid", "42", *extra)
     if extra:
         args += ("--user", "alice:pw")
-    with serving(*args, banner_lines=5) as banner:
+    with serving(*args, banner_lines=6) as banner:
         url = banner[1].split()[2].rstrip("/")
-        assert banner[4].split()[:3] == ["Test", "users", "test0001-test0500,"]
+        assert banner[5].split()[:3] == ["Test", "users", "test0001-test0500,"]
         assert _principal(_log_in(url, "test0001", "test"), public) == "test0001"

@@ -641,3 +641,29 @@ def test_allowed_hosts_can_be_added(start_wls):
         assert raw_get(c.base, "/", host)[0] == 200, host
     for host in (b"other.test", b"192.0.2.8", b"wls.test.", b"x.wls.test"):
         assert raw_get(c.base, "/", host)[0] == 400, host
+
+
+
+# --- a path of its own -------------------------------------------------------------------
+
+
+def test_a_wls_at_a_path_of_its_own(start_wls):
+    c = start_wls(RAVEN_WLS_AUTHENTICATE_PATH="/society/wls/authenticate",
+                  RAVEN_WLS_LOGOUT_PATH="/society/wls/logout")
+    resp = c.response(c.login("test0011", params="p"))
+    assert resp.principal == "test0011" and resp.auth == "pwd"
+    assert c.response(c.ask()).sso == {"pwd"}
+    assert "no longer logged in as <strong>test0011" in c.logout().text
+    # The default paths are not served by it.
+    assert c.get(AUTHENTICATE_PATH + "?ver=3&url=http://127.0.0.1:9/").status_code == 404
+    assert c.get(LOGOUT_PATH).status_code == 404
+    index = c.get("/").text
+    assert "/society/wls/authenticate" in index and "/society/wls/logout" in index
+    assert "RAVEN_WLS =" not in index  # that setting names a WLS at the default paths
+
+
+def test_the_logout_path_defaults_to_a_sibling(start_wls):
+    c = start_wls(RAVEN_WLS_AUTHENTICATE_PATH="/other/authenticate")
+    c.response(c.login())
+    c.logout_path = "/other/logout"
+    assert "Logged out" in c.logout().text

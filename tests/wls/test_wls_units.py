@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from raven.keys import SigningKey
 from raven.wls import User, Users, builtin_user, create_app, parse_user_spec, response_location
-from raven.wls.app import LISTENING_HOST, host_name
+from raven.wls.app import LISTENING_HOST, host_name, logout_path_for
 
 
 @pytest.mark.parametrize(
@@ -203,4 +203,34 @@ def test_built_in_users_can_be_turned_off():
 ])
 def test_bad_test_user_settings_are_refused(config, error):
     with pytest.raises(error):
+        create_app(config)
+
+
+
+@pytest.mark.parametrize("auth, logout", [
+    ("/auth/authenticate.html", "/auth/logout.html"),
+    ("/some/path/authenticate", "/some/path/logout"),
+    ("/login", "/logout"),
+    ("/wls/", "/wls/logout"),
+])
+def test_logout_path_for(auth, logout):
+    assert logout_path_for(auth) == logout
+
+
+@pytest.mark.parametrize("config", [
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "auth"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/favicon.ico"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/a//b"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/a/./b"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/<int:x>"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/caf\u00e9"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/" + "a" * 300},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": 5},
+    {"RAVEN_WLS_LOGOUT_PATH": "/auth/authenticate.html"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/x/logout"},
+    {"RAVEN_WLS_LOGOUT_PATH": "/q?x=1"},
+])
+def test_bad_paths_are_refused(config):
+    with pytest.raises(ValueError):
         create_app(config)

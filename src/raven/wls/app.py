@@ -44,7 +44,7 @@ from .users import CURRENT, TEST_CURRENT_COUNT, TEST_PASSWORD, TEST_USER_COUNT, 
 
 __all__ = [
     "AUTHENTICATE_PATH", "COOKIE_NAME", "DEFAULT_SESSION_LIFETIME", "LOGOUT_PATH",
-    "create_app", "read_request", "response_location",
+    "check_path", "create_app", "logout_path_for", "read_request", "response_location",
 ]
 
 #: The paths of the real server, so only the host part of a URL changes.
@@ -127,6 +127,8 @@ class _Settings:
     lifetime: int
     clock: Callable[[], float]
     allowed_hosts: frozenset[str]
+    authenticate_path: str
+    logout_path: str
 
 
 # --- whom it answers: loopback names only -----------------------------------------
@@ -476,7 +478,11 @@ def _login_form(asked: Asked, wls_session: WLSSession | None, error: str | None 
 # --- the application -------------------------------------------------------------
 
 def _settings() -> _Settings:
-    return current_app.extensions[_EXTENSION]
+    return _settings_of(current_app)
+
+
+def _settings_of(app: Flask) -> _Settings:
+    return app.extensions[_EXTENSION]
 
 
 def _now() -> float:
@@ -502,6 +508,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
       published demo key, kid 901, by default; live keys are refused);
     - ``RAVEN_WLS_CLOCK``: a function giving the time as epoch seconds,
       so that tests can move time on;
+    - ``RAVEN_WLS_AUTHENTICATE_PATH``: where requests go
+      (``/auth/authenticate.html``), so that a second WLS can have a path
+      of its own;
+    - ``RAVEN_WLS_LOGOUT_PATH``: the logout page (next to the authentication
+      path: ``logout.html``, or ``logout`` if that path does not end ``.html``);
     - ``RAVEN_WLS_ALLOWED_HOSTS``: host names or addresses, besides the
       loopback ones, that requests may be addressed to (none);
     - ``SECRET_KEY``: signs the WLS's session cookie (random by default,
@@ -520,6 +531,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RAVEN_WLS_SIGNING_KEY=None,
         RAVEN_WLS_CLOCK=time.time,
         RAVEN_WLS_ALLOWED_HOSTS=(),
+        RAVEN_WLS_AUTHENTICATE_PATH=AUTHENTICATE_PATH,
+        RAVEN_WLS_LOGOUT_PATH=None,
     )
     app.config.update(config or {})
     lifetime = app.config["RAVEN_WLS_SESSION_LIFETIME"]
@@ -533,6 +546,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not callable(app.config["RAVEN_WLS_CLOCK"]):
         raise TypeError("RAVEN_WLS_CLOCK must be a function returning epoch seconds")
     app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    auth_path, logout_path = _paths(app.config)
     test_users = app.config["RAVEN_WLS_TEST_USERS"]
     if not isinstance(test_users, bool):
         raise TypeError("RAVEN_WLS_TEST_USERS must be True or False")
@@ -545,9 +559,58 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         lifetime=lifetime,
         clock=app.config["RAVEN_WLS_CLOCK"],
         allowed_hosts=_allowed_hosts(app.config["RAVEN_WLS_ALLOWED_HOSTS"]),
+        authenticate_path=auth_path,
+        logout_path=logout_path,
     )
     _add_views(app)
     return app
+
+
+# Plain characters only, so that a path reads the same in a banner, a browser
+# and a URL rule.
+_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)+/?")
+_RESERVED_PATHS = frozenset({"/", "/favicon.ico"})
+
+
+def logout_path_for(authenticate_path: str) -> str:
+    """The logout page next to an authentication path: ``/auth/authenticate.html``
+    gives ``/auth/logout.html``, ``/a/b/authenticate`` gives ``/a/b/logout``."""
+    path = authenticate_path
+    folder = path[:-1] if path.endswith("/") else path.rpartition("/")[0]
+    return f"{folder}/logout{'.html' if authenticate_path.endswith('.html') else ''}"
+
+
+def check_path(path: object) -> str:
+    """``path`` if a WLS page can live there, else ValueError."""
+    if (
+        not isinstance(path, str) or len(path) > 200 or not _PATH.fullmatch(path)
+        or any(part in (".", "..") for part in path.split("/"))
+        or path in _RESERVED_PATHS
+    ):
+        raise ValueError(
+            f"{path!r} is not a path such as /auth/authenticate.html (letters, digits "
+            "and . _ ~ - between slashes)"
+        )
+    return path
+
+
+def _config_path(name: str, path: object) -> str:
+    try:
+        return check_path(path)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _paths(config: Mapping[str, Any]) -> tuple[str, str]:
+    auth = _config_path("RAVEN_WLS_AUTHENTICATE_PATH", config["RAVEN_WLS_AUTHENTICATE_PATH"])
+    logout = config["RAVEN_WLS_LOGOUT_PATH"]
+    logout = _config_path(
+        "RAVEN_WLS_LOGOUT_PATH", logout_path_for(auth) if logout is None else logout
+    )
+    if auth == logout:
+        raise ValueError(f"the authentication and logout paths are both {auth}: "
+                         "set RAVEN_WLS_LOGOUT_PATH to another")
+    return auth, logout
 
 
 def _allowed_hosts(value: object) -> frozenset[str]:
@@ -587,7 +650,9 @@ def _add_views(app: Flask) -> None:
         except UnicodeDecodeError:
             abort(400, "The address holds bytes that are not UTF-8 text.")
 
-    @app.get(AUTHENTICATE_PATH, endpoint="authenticate")
+    settings = _settings_of(app)
+
+    @app.get(settings.authenticate_path, endpoint="authenticate")
     def authenticate():
         asked = read_request(request.args)
         wls_session = current_session()
@@ -600,7 +665,7 @@ def _add_views(app: Flask) -> None:
             return _login_form(asked, wls_session)
         return _success(asked, wls_session, interacted=False)
 
-    @app.post(AUTHENTICATE_PATH)
+    @app.post(settings.authenticate_path)
     def submit():
         form = request.form
         check_csrf(form)  # before anything else: a forged form does nothing
@@ -616,7 +681,7 @@ def _add_views(app: Flask) -> None:
             return _login_form(asked, current_session(), "Unknown user or wrong password.")
         return _success(asked, start_session(user), interacted=True)
 
-    @app.get(LOGOUT_PATH, endpoint="logout")
+    @app.get(settings.logout_path, endpoint="logout")
     def logout_page():
         # Only a POST logs out: a link or an image on another site cannot.
         given = request.args.get("return")
@@ -630,7 +695,7 @@ def _add_views(app: Flask) -> None:
             csrf_token=csrf_token(),
         )
 
-    @app.post(LOGOUT_PATH, endpoint="logout_post")
+    @app.post(settings.logout_path, endpoint="logout_post")
     def logout():
         check_csrf(request.form)
         was = current_session()
@@ -649,7 +714,8 @@ def _add_views(app: Flask) -> None:
             life=wls_session.life(now) if wls_session else None,
             extra=sorted(_settings().users.extra.values(), key=lambda u: u.name),
             authenticate=url_for("authenticate"), logout=url_for("logout"),
-            default_paths=True,
+            default_paths=(settings.authenticate_path, settings.logout_path)
+            == (AUTHENTICATE_PATH, LOGOUT_PATH),
         )
 
     @app.errorhandler(NowhereToSend)

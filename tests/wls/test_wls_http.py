@@ -667,3 +667,43 @@ def test_the_logout_path_defaults_to_a_sibling(start_wls):
     c.response(c.login())
     c.logout_path = "/other/logout"
     assert "Logged out" in c.logout().text
+
+
+
+# --- for newcomers -----------------------------------------------------------------------
+
+
+def test_a_404_says_what_this_server_is(client):
+    r = client.get("/auth/authenticate")  # a near miss
+    assert r.status_code == 404
+    assert "no page at '/auth/authenticate' on this server" in html.unescape(r.text)
+    assert "local test web login service" in r.text
+    assert '<a href="/">index page</a>' in r.text
+    assert "<code>/auth/authenticate.html</code>" in r.text
+
+
+def test_favicon_is_no_error(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 204 and r.content == b""
+
+
+def test_a_wrong_password_keeps_the_user_name(client):
+    r = client.login("test0012", "wrong")
+    assert "wrong password" in r.text
+    form = client.form(r)
+    assert form.inputs["userid"]["value"] == "test0012"
+    assert "autofocus" in form.inputs["pwd"] and "autofocus" not in form.inputs["userid"]
+    assert client.response(client.fill_in(r, "test0012", "test")).principal == "test0012"
+
+
+def test_a_user_name_is_kept_escaped(client):
+    r = client.login('"><script>x</script>', "wrong")
+    assert "<script>x" not in r.text
+    assert client.form(r).inputs["userid"]["value"] == '"><script>x</script>'
+
+
+def test_the_index_says_what_old_versions_do(client):
+    text = " ".join(client.get("/").text.split())
+    assert "answers a version 1 or 2 request for them with status 570" in text
+    assert "no <code>ptags</code> field" in text
+    assert "Version 1 responses also drop the query part of the return URL" in text

@@ -464,10 +464,14 @@ def _page(template: str, code: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(template, **context), code
 
 
-def _login_form(asked: Asked, wls_session: WLSSession | None, error: str | None = None):
+def _login_form(
+    asked: Asked, wls_session: WLSSession | None, error: str | None = None, userid: str = "",
+):
     req = asked.request
+    # After a wrong password the name stays filled in (if it could be one).
+    userid = userid if len(userid) <= 100 and userid.isprintable() else ""
     return _page(
-        "login.html", 200,
+        "login.html", 200, userid=userid,
         host=_host(req.url), url=req.url, insecure=req.url.startswith("http:"),
         desc=_raven_escape(req.desc), msg=_raven_escape(req.msg),
         hidden=asked.received, error=error, csrf_token=csrf_token(),
@@ -678,7 +682,8 @@ def _add_views(app: Flask) -> None:
             asked.refuse(Status.INTERACTION_REQUIRED, "iact=no, yet a password was typed")
         user = _settings().users.check_password(form.get("userid", ""), form.get("pwd", ""))
         if user is None:
-            return _login_form(asked, current_session(), "Unknown user or wrong password.")
+            return _login_form(asked, current_session(), "Unknown user or wrong password.",
+                               userid=form.get("userid", ""))
         return _success(asked, start_session(user), interacted=True)
 
     @app.get(settings.logout_path, endpoint="logout")
@@ -702,6 +707,10 @@ def _add_views(app: Flask) -> None:
         session.pop("wls", None)
         return _page("logged_out.html", user=was.user.name if was else None,
                      back=return_url(request.form.get("return")))
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return "", 204  # browsers ask; "nothing" beats a 404 in the log
 
     @app.get("/")
     def index():
@@ -728,9 +737,14 @@ def _add_views(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        reason = exc.description
+        if exc.code == 404:
+            reason = (f"There is no page at {_shorten(request.path, 80)} on this server, "
+                      "which is python-raven's local test web login service (a stand-in "
+                      "for Raven, for development and testing).")
         page = _page("error.html", exc.code or 500, status=None,
-                     status_text=f"{exc.code} {exc.name}", reason=exc.description,
-                     host=None, failed_here=False)
+                     status_text=f"{exc.code} {exc.name}", reason=reason,
+                     host=None, failed_here=False, not_found=exc.code == 404)
         allow = getattr(exc, "valid_methods", None)
         return (*page, {"Allow": ", ".join(allow)}) if allow else page
 

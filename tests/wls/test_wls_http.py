@@ -707,3 +707,30 @@ def test_the_index_says_what_old_versions_do(client):
     assert "answers a version 1 or 2 request for them with status 570" in text
     assert "no <code>ptags</code> field" in text
     assert "Version 1 responses also drop the query part of the return URL" in text
+
+
+
+# --- odd input gets a 4xx page, never a 500 ---------------------------------------------
+
+
+def test_a_huge_form_is_refused_with_413(client):
+    fields = client.form(client.ask()).hidden()
+    fields.update(userid="test0001" * 200_000, pwd="test")
+    r = client.post(fields)
+    assert r.status_code == 413 and TESTING_ONLY in r.text
+    assert _logged_in_as(client) is None
+
+
+def test_long_fields_within_the_limit_are_answered(client):
+    page = client.login("a" * 100_000, "b" * 100_000)
+    assert page.status_code == 200 and "wrong password" in page.text
+    assert client.form(page).inputs["userid"].get("value") is None  # not echoed back
+
+
+def test_a_form_that_is_not_utf8_is_refused_over_http(client):
+    token = client.csrf_token()
+    body = f"csrf_token={token}&ver=3&url=http://127.0.0.1:9/&userid=test0001&pwd=".encode()
+    r = client.http.post(client.base + AUTHENTICATE_PATH, data=body + b"\xff", timeout=10,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         allow_redirects=False)
+    assert r.status_code == 400 and "not UTF-8" in r.text

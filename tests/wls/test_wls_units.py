@@ -234,3 +234,45 @@ def test_logout_path_for(auth, logout):
 def test_bad_paths_are_refused(config):
     with pytest.raises(ValueError):
         create_app(config)
+
+
+
+_logout_fields = st.lists(st.tuples(
+    st.sampled_from(["csrf_token", "return", "x", ""]),
+    st.one_of(st.sampled_from(["http://a/", "javascript:x", "http://[x", "http://a:99999/",
+                               "http://" + "a" * 70 + ".x/", "\x00", "%FF"]),
+              st.text(max_size=30)),
+), max_size=5)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fields=_logout_fields, post=st.booleans(), with_token=st.booleans(),
+       referrer=st.one_of(st.none(), st.text(st.characters(min_codepoint=32), max_size=30),
+                          st.sampled_from(["http://localhost/", "http://[::1", "javascript:x"])))
+def test_no_logout_makes_it_fail(fields, post, with_token, referrer):
+    headers = {} if referrer is None else {"Referer": referrer.encode("utf-8").decode("latin-1")}
+    with _app.test_client() as c:
+        page = c.get("/auth/authenticate.html?ver=3&url=http://a/").text
+        if post:
+            if with_token:  # the cookie's one token, as the login form shows it
+                fields = [*fields, ("csrf_token", _TOKEN.search(page).group(1))]
+            r = c.post("/auth/logout.html", data=MultiDict(fields), headers=headers)
+        else:
+            r = c.get("/auth/logout.html", query_string=fields, headers=headers)
+    assert r.status_code in (200, 400), r.status_code
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE", "BREW"])
+@pytest.mark.parametrize("path", ["/", "/auth/authenticate.html", "/auth/logout.html",
+                                  "/favicon.ico", "/nowhere"])
+def test_odd_methods_get_4xx(method, path):
+    r = _app.test_client().open(path, method=method)
+    assert r.status_code == (404 if path == "/nowhere" else 405)
+
+
+@pytest.mark.parametrize("body", [b"ver=3&url=http://a/&userid=\xff", b"\xc3(", b"a=\xed\xa0\x80"])
+@pytest.mark.parametrize("path", ["/auth/authenticate.html", "/auth/logout.html"])
+def test_a_form_that_is_not_utf8_gets_a_400_that_says_so(body, path):
+    r = _app.test_client().post(path, data=body,
+                                content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 400 and b"not UTF-8" in r.data

@@ -420,7 +420,7 @@ def _raven_escape(text: str | None) -> Markup | None:
 
 def _nowhere_page(reason: str) -> tuple[str, int]:
     return _page("error.html", 400, status=None, status_text="Bad request",
-                 reason=reason, host=None, failed_here=False)
+                 reason=reason, host=None, failed_here=False, nowhere=True)
 
 
 #: Longest return address the logout page offers as a link.
@@ -529,6 +529,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_NAME=COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # A login form is a few kilobytes; anything much bigger is refused (413).
+        MAX_CONTENT_LENGTH=1024 * 1024,
         RAVEN_WLS_USERS=(),
         RAVEN_WLS_TEST_USERS=True,
         RAVEN_WLS_SESSION_LIFETIME=DEFAULT_SESSION_LIFETIME,
@@ -653,6 +655,16 @@ def _add_views(app: Flask) -> None:
             request.query_string.decode("utf-8")
         except UnicodeDecodeError:
             abort(400, "The address holds bytes that are not UTF-8 text.")
+
+    @app.before_request
+    def readable_form() -> None:
+        # ... and reads a form body that is not UTF-8 as an empty form, which
+        # would be refused for a reason that is not the real one.
+        if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+            try:
+                request.get_data(cache=True).decode("utf-8")
+            except UnicodeDecodeError:
+                abort(400, "The form holds bytes that are not UTF-8 text.")
 
     settings = _settings_of(app)
 

@@ -148,8 +148,8 @@ def wls(
     RAVEN_WLS="http://127.0.0.1:5001".
     """
     from .keys import SigningKey
-    from .wls import AUTHENTICATE_PATH, LOGOUT_PATH, create_app, parse_user_spec
-    from .wls.app import allowed_host_name, check_path, logout_path_for
+    from .wls import create_app, parse_user_spec
+    from .wls.app import allowed_host_name, app_settings, check_path, logout_path_for
 
     config: dict[str, Any] = {"RAVEN_WLS_SESSION_LIFETIME": session_lifetime}
     try:
@@ -189,10 +189,8 @@ def wls(
     click.echo(f"  Listening on   {server.url}/   (Ctrl+C stops it)")
     click.echo(f"  Requests to    {auth_url}")
     click.echo(f"  Logout page    {server.url}{logout_path}")
-    if (auth_path, logout_path) == (AUTHENTICATE_PATH, LOGOUT_PATH):
-        click.echo(f"  Apps use       RAVEN_WLS=\"{server.url}\"")
-    else:
-        click.echo(f"  Apps use       the full authentication URL, {auth_url}")
+    settings = app_settings(server.url, auth_path, logout_path)
+    click.echo("  Apps use       " + " ".join(f'{k}="{v}"' for k, v in settings.items()))
     if test_users:
         click.echo("  Test users     test0001-test0500, password 'test' "
                    "(test0001-test0400 are 'current')")

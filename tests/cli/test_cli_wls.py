@@ -102,7 +102,8 @@ def test_raven_wls_at_a_path_of_its_own(serving):
         auth = url + "/society/authenticate"
         assert banner[2].split() == ["Requests", "to", auth]
         assert banner[3].split() == ["Logout", "page", url + "/society/logout"]
-        assert banner[4].split() == ["Apps", "use", "the", "full", "authentication", "URL,", auth]
+        assert banner[4].split() == ["Apps", "use", f'RAVEN_WLS="{auth}"',
+                                     f'RAVEN_WLS_LOGOUT="{url}/society/logout"']
         back = "http://127.0.0.1:9/back"
         page = requests.get(auth, params={"ver": "3", "url": back}, timeout=10)
         assert page.status_code == 200 and 'action="/society/authenticate"' in page.text

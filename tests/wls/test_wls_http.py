@@ -16,7 +16,9 @@ import raven.demoserver
 from raven.errors import UnknownKeyError
 from raven.keys import SigningKey
 from raven.protocol import strip_query
+from raven.services import wls_from_settings
 from raven.wls import AUTHENTICATE_PATH, COOKIE_NAME, LOGOUT_PATH
+from raven.wls.app import app_settings
 
 RETURN_URL = "http://127.0.0.1:9/app/page?next=%2Fhome&x=1"
 TESTING_ONLY = "for development and testing only"
@@ -658,8 +660,24 @@ def test_a_wls_at_a_path_of_its_own(start_wls):
     assert c.get(AUTHENTICATE_PATH + "?ver=3&url=http://127.0.0.1:9/").status_code == 404
     assert c.get(LOGOUT_PATH).status_code == 404
     index = c.get("/").text
-    assert "/society/wls/authenticate" in index and "/society/wls/logout" in index
-    assert "RAVEN_WLS =" not in index  # that setting names a WLS at the default paths
+    assert (f'<code>RAVEN_WLS = "{c.base}/society/wls/authenticate"</code> and '
+            f'<code>RAVEN_WLS_LOGOUT = "{c.base}/society/wls/logout"</code>') in index
+
+
+@pytest.mark.parametrize("auth, logout, settings", [
+    ("/auth/authenticate.html", "/auth/logout.html", ["RAVEN_WLS"]),
+    ("/x/authenticate.html", "/x/logout.html", ["RAVEN_WLS"]),
+    ("/x/authenticate", "/x/logout", ["RAVEN_WLS", "RAVEN_WLS_LOGOUT"]),
+    ("/x/authenticate.html", "/y/bye", ["RAVEN_WLS", "RAVEN_WLS_LOGOUT"]),
+])
+def test_the_settings_it_gives_name_it(auth, logout, settings):
+    # What the index and the banner tell an application to set, read the way
+    # applications read it.
+    base = "http://127.0.0.1:5002"
+    given = app_settings(base, auth, logout)
+    assert sorted(given) == settings
+    wls = wls_from_settings(given)
+    assert (wls.auth_url, wls.logout_url, wls.kind) == (base + auth, base + logout, "local")
 
 
 def test_the_logout_path_defaults_to_a_sibling(start_wls):

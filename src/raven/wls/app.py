@@ -44,7 +44,8 @@ from .users import CURRENT, TEST_CURRENT_COUNT, TEST_PASSWORD, TEST_USER_COUNT, 
 
 __all__ = [
     "AUTHENTICATE_PATH", "COOKIE_NAME", "DEFAULT_SESSION_LIFETIME", "LOGOUT_PATH",
-    "check_path", "create_app", "logout_path_for", "read_request", "response_location",
+    "app_settings", "check_path", "create_app", "logout_path_for", "read_request",
+    "response_location",
 ]
 
 #: The paths of the real server, so only the host part of a URL changes.
@@ -586,6 +587,19 @@ def logout_path_for(authenticate_path: str) -> str:
     return f"{folder}/logout{'.html' if authenticate_path.endswith('.html') else ''}"
 
 
+def app_settings(base_url: str, authenticate_path: str, logout_path: str) -> dict[str, str]:
+    """The settings (``RAVEN_WLS`` and, if needed, ``RAVEN_WLS_LOGOUT``) that
+    point an application at this WLS served at ``base_url``."""
+    from ..services import wls_from_settings
+
+    if (authenticate_path, logout_path) == (AUTHENTICATE_PATH, LOGOUT_PATH):
+        return {"RAVEN_WLS": base_url}
+    chosen = {"RAVEN_WLS": base_url + authenticate_path}
+    if wls_from_settings(chosen).logout_url != base_url + logout_path:
+        chosen["RAVEN_WLS_LOGOUT"] = base_url + logout_path
+    return chosen
+
+
 def check_path(path: object) -> str:
     """``path`` if a WLS page can live there, else ValueError."""
     if (
@@ -735,8 +749,8 @@ def _add_views(app: Flask) -> None:
             life=wls_session.life(now) if wls_session else None,
             extra=sorted(_settings().users.extra.values(), key=lambda u: u.name),
             authenticate=url_for("authenticate"), logout=url_for("logout"),
-            default_paths=(settings.authenticate_path, settings.logout_path)
-            == (AUTHENTICATE_PATH, LOGOUT_PATH),
+            app_settings=app_settings(request.host_url.rstrip("/"),
+                                      settings.authenticate_path, settings.logout_path),
         )
 
     @app.errorhandler(NowhereToSend)

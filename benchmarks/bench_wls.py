@@ -11,6 +11,7 @@ Bounded in requests and seconds; it stops by itself.
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +23,7 @@ from raven.wls import AUTHENTICATE_PATH, create_app
 from raven.wls.server import serve
 
 RETURN_URL = "http://127.0.0.1:9/members/?page=1"
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ROUNDS = 5
 PER_ROUND = 300  # requests at most, per kind and round
 ROUND_SECONDS = 1.0  # … and at most this long
@@ -32,9 +34,12 @@ def main() -> None:
     started = time.monotonic()
     with serve(create_app()) as base, requests.Session() as http:
         auth = base + AUTHENTICATE_PATH
-        form = {"ver": "3", "url": RETURN_URL, "params": "state", "userid": "test0001",
-                "pwd": "test"}
         sso_query = {"ver": "3", "url": RETURN_URL, "params": "state"}
+        # The form's anti-forgery token, read once as a browser would (it lasts
+        # as long as the WLS's cookie).
+        token = _TOKEN.search(http.get(auth, params=sso_query).text).group(1)
+        form = {"ver": "3", "url": RETURN_URL, "params": "state", "userid": "test0001",
+                "pwd": "test", "csrf_token": token}
 
         def page() -> requests.Response:
             return http.get(base + "/", allow_redirects=False)

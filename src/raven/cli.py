@@ -116,39 +116,87 @@ TESTING_ONLY = "For development and testing only: never protect anything real wi
     help="Sign with this test private key instead of the published demo key (kid 901).",
 )
 @click.option("--kid", help="The key id of --key.")
+@click.option(
+    "--test-users/--no-test-users", default=None,
+    help="Whether test0001-test0500 can log in. They can, unless both --key and "
+    "--user are given (a WLS of your own).",
+)
+@click.option(
+    "--path", "auth_path", default="/auth/authenticate.html", show_default=True,
+    metavar="PATH", help="Where requests go, e.g. /society/authenticate for a second WLS.",
+)
+@click.option(
+    "--logout-path", metavar="PATH",
+    help="The logout page [default: next to --path: logout.html, or logout].",
+)
+@click.option(
+    "--allow-host", "allowed_hosts", multiple=True, metavar="NAME",
+    help="Also answer requests addressed to this host name (repeatable); only "
+    "loopback names are answered otherwise.",
+)
 def wls(
     host: str, port: int, allow_non_loopback: bool, users: tuple[str, ...],
     session_lifetime: int, key_file: str | None, kid: str | None,
+    test_users: bool | None, auth_path: str, logout_path: str | None,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Run the local test web login service, which answers like Raven's demo server.
 
     Users test0001 to test0500 have password 'test'; test0001 to test0400
-    carry ptag 'current'. Point an application at it with
+    carry ptag 'current' (with both --key and --user, only your own users
+    exist unless --test-users). Point an application at it with
     RAVEN_WLS="http://127.0.0.1:5001".
     """
     from .keys import SigningKey
-    from .wls import AUTHENTICATE_PATH, create_app, parse_user_spec
+    from .wls import create_app, parse_user_spec
+    from .wls.app import allowed_host_name, app_settings, check_path, logout_path_for
 
     config: dict[str, Any] = {"RAVEN_WLS_SESSION_LIFETIME": session_lifetime}
+    try:
+        config["RAVEN_WLS_ALLOWED_HOSTS"] = [allowed_host_name(h) for h in allowed_hosts]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--allow-host") from None
     try:
         config["RAVEN_WLS_USERS"] = [parse_user_spec(spec) for spec in users]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--user") from None
     if (key_file is None) != (kid is None):
         raise click.UsageError("--key and --kid go together")
+    if test_users is None:  # a key and users of its own: nothing built in
+        test_users = not (key_file and users)
+    if not test_users and not users:
+        raise click.UsageError("--no-test-users leaves nobody to log in: add --user")
+    config["RAVEN_WLS_TEST_USERS"] = test_users
     if key_file is not None:
         try:
             with open(key_file, "rb") as fh:
                 config["RAVEN_WLS_SIGNING_KEY"] = SigningKey.from_pem(fh.read(), kid)
         except (OSError, ValueError, TypeError) as exc:
             raise click.ClickException(f"cannot use {key_file} as a test key: {exc}") from None
+    logout_path = logout_path or logout_path_for(auth_path)
+    for option, path in (("--path", auth_path), ("--logout-path", logout_path)):
+        try:
+            check_path(path)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=option) from None
+    if auth_path == logout_path:
+        raise click.UsageError(f"--path and --logout-path are both {auth_path}")
+    config["RAVEN_WLS_AUTHENTICATE_PATH"] = auth_path
+    config["RAVEN_WLS_LOGOUT_PATH"] = logout_path
     server = bind_server(create_app(config), host, port, allow_non_loopback)
+    auth_url = server.url + auth_path
     click.echo(f"python-raven test WLS. {TESTING_ONLY}")
     click.echo(f"  Listening on   {server.url}/   (Ctrl+C stops it)")
-    click.echo(f"  Requests to    {server.url}{AUTHENTICATE_PATH}")
-    click.echo(f"  Apps use       RAVEN_WLS=\"{server.url}\"")
-    click.echo("  Test users     test0001-test0500, password 'test' "
-               "(test0001-test0400 are 'current')")
+    click.echo(f"  Requests to    {auth_url}")
+    click.echo(f"  Logout page    {server.url}{logout_path}")
+    settings = app_settings(server.url, auth_path, logout_path)
+    click.echo("  Apps use       " + " ".join(f'{k}="{v}"' for k, v in settings.items()))
+    if test_users:
+        click.echo("  Test users     test0001-test0500, password 'test' "
+                   "(test0001-test0400 are 'current')")
+    else:
+        names = ", ".join(dict.fromkeys(u.name for u in config["RAVEN_WLS_USERS"]))
+        click.echo(f"  Users          {names} (test0001-test0500 are off; --test-users adds them)")
     sys.stdout.flush()
     server.serve_forever()
     click.echo("Stopped.")

@@ -85,6 +85,9 @@ def test_a_current_user_logs_in_then_logs_out_fully(person, screenshot_to):
 
     person.open("/logout")
     person.click("logout-wls")
+    person.wait_for("Log out of the test web login service")
+    assert "You are logged in here as test0001" in person.text
+    person.click("logout")  # only a POST from the WLS's own page ends its session
     person.wait_for("Logged out of the test web login service")
     assert "You are no longer logged in as test0001 here" in person.text
     assert person.url == person.wls + "/auth/logout.html"

@@ -111,6 +111,9 @@ def test_full_logout_ends_the_wls_session(wls):
         browser.log_in(browser.go(site.url + "/members"))
         out = browser.go(site.url + "/logout")
         assert out.url == wls + "/auth/logout.html"
+        form = LoginForm(out.text)  # the WLS's own button ends its session
+        done = browser.go(urljoin(out.url, form.action), "POST", data=form.fields)
+        assert "Logged out of the test web login service" in done.text
         page = browser.go(site.url + "/members")
         assert page.url.startswith(wls)  # the WLS asks for a password again
         assert "pwd" in page.text

@@ -1,5 +1,7 @@
 """The pytest plugin is registered by installation and its fixtures work."""
 
+import re
+
 import requests
 
 import raven.demoserver
@@ -23,7 +25,9 @@ def test_fixtures_arrive_through_the_entry_point(pytester):
 def test_raven_wls_is_a_live_server_that_signs_with_the_demo_key(raven_wls):
     http = requests.Session()
     url = "http://127.0.0.1:9/back"
-    form = {"ver": "3", "url": url, "userid": "test0002", "pwd": "test"}
+    page = http.get(raven_wls + "/auth/authenticate.html", params={"ver": "3", "url": url})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    form = {"ver": "3", "url": url, "userid": "test0002", "pwd": "test", "csrf_token": token}
     answer = http.post(raven_wls + "/auth/authenticate.html", data=form, allow_redirects=False)
     assert answer.status_code == 303
     wls_response = requests.utils.unquote(answer.headers["Location"].split("WLS-Response=")[1])

@@ -13,7 +13,7 @@ import requests
 import raven
 import raven.demoserver
 from raven.protocol import strip_query
-from raven.wls import AUTHENTICATE_PATH, create_app
+from raven.wls import AUTHENTICATE_PATH, LOGOUT_PATH, create_app
 from raven.wls.server import LiveServer
 
 #: Where responses are sent back to. Nothing listens there: redirects are
@@ -62,9 +62,11 @@ class Form(HTMLParser):
 class Client:
     """A browser-like HTTP client for one WLS: keeps cookies, never follows redirects."""
 
-    def __init__(self, base_url: str, clock: Clock | None = None) -> None:
+    def __init__(self, base_url: str, clock: Clock | None = None, *,
+                 auth_path: str = AUTHENTICATE_PATH, logout_path: str = LOGOUT_PATH) -> None:
         self.base = base_url
         self.clock = clock
+        self.auth_path, self.logout_path = auth_path, logout_path
         self.http = requests.Session()
 
     def get(self, path: str, **kwargs) -> requests.Response:
@@ -77,27 +79,40 @@ class Client:
             query = {"ver": "3", "url": RETURN_URL, **kw}
         if not isinstance(query, str):
             query = urlencode(query)
-        return self.get(f"{AUTHENTICATE_PATH}?{query}")
+        return self.get(f"{self.auth_path}?{query}")
 
     def post(self, fields) -> requests.Response:
         return self.http.post(
-            self.base + AUTHENTICATE_PATH, data=fields, allow_redirects=False, timeout=10
+            self.base + self.auth_path, data=fields, allow_redirects=False, timeout=10
         )
 
     def form(self, page: requests.Response) -> Form:
         return Form(page.text)
 
+    def csrf_token(self) -> str:
+        """The anti-forgery token a login form shows this client (and its cookie)."""
+        return Form(self.ask().text).hidden()["csrf_token"]
+
     def fill_in(self, page: requests.Response, userid="test0001", pwd="test", cancel=False):
         """Submit the login form on ``page`` as a browser would."""
         assert page.status_code == 200, page.text
         form = Form(page.text)
-        assert form.action == AUTHENTICATE_PATH
+        assert form.action == self.auth_path
         fields = form.hidden()
         if cancel:
             fields["cancel"] = form.buttons["cancel"]["value"]
         else:
             fields.update(userid=userid, pwd=pwd)
         return self.post(fields)
+
+    def logout(self, **kw) -> requests.Response:
+        """Press the button on the logout page; ``kw`` goes with the GET."""
+        page = self.get(self.logout_path, **kw)
+        assert page.status_code == 200, page.text
+        form = Form(page.text)
+        assert form.action == self.logout_path and form.buttons[None]["id"] == "logout"
+        return self.http.post(self.base + self.logout_path, data=form.hidden(),
+                              allow_redirects=False, timeout=10)
 
     def login(self, userid="test0001", pwd="test", **kw: str) -> requests.Response:
         return self.fill_in(self.ask(**kw), userid, pwd)
@@ -136,6 +151,14 @@ def client(wls_url):
 
 
 @pytest.fixture
+def other_client(wls_url):
+    """A second browser on the same WLS, with cookies of its own."""
+    c = Client(wls_url)
+    yield c
+    c.http.close()
+
+
+@pytest.fixture
 def clock():
     return Clock()
 
@@ -149,7 +172,12 @@ def start_wls():
         if clock is not None:
             config["RAVEN_WLS_CLOCK"] = clock
         server = LiveServer(create_app(config)).start()
-        c = Client(server.url, clock)
+        paths = {}
+        if "RAVEN_WLS_AUTHENTICATE_PATH" in config:
+            paths["auth_path"] = config["RAVEN_WLS_AUTHENTICATE_PATH"]
+        if "RAVEN_WLS_LOGOUT_PATH" in config:
+            paths["logout_path"] = config["RAVEN_WLS_LOGOUT_PATH"]
+        c = Client(server.url, clock, **paths)
         running.append((server, c))
         return c
 

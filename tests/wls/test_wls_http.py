@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import raven
@@ -13,7 +16,9 @@ import raven.demoserver
 from raven.errors import UnknownKeyError
 from raven.keys import SigningKey
 from raven.protocol import strip_query
-from raven.wls import COOKIE_NAME, LOGOUT_PATH
+from raven.services import wls_from_settings
+from raven.wls import AUTHENTICATE_PATH, COOKIE_NAME, LOGOUT_PATH
+from raven.wls.app import app_settings
 
 RETURN_URL = "http://127.0.0.1:9/app/page?next=%2Fhome&x=1"
 TESTING_ONLY = "for development and testing only"
@@ -53,7 +58,9 @@ def test_form_fields_carry_the_request(client):
     assert form.inputs["userid"]["type"] == "text"
     assert form.inputs["pwd"]["type"] == "password"
     assert form.buttons["cancel"]["type"] == "submit"
-    assert form.hidden() == {
+    hidden = form.hidden()
+    assert len(hidden.pop("csrf_token")) >= 40
+    assert hidden == {
         "ver": "3", "url": RETURN_URL, "desc": "d", "params": "p!%q",
         "iact": "yes", "aauth": "pwd",
     }
@@ -127,6 +134,61 @@ def test_responses_have_unique_ids(client):
     assert len(seen) == 5
 
 
+# --- forged forms -------------------------------------------------------------------
+
+
+def _logged_in_as(client) -> str | None:
+    """Who the WLS's session says this client is, asked without a password."""
+    resp = client.response(client.ask(iact="no"))
+    return resp.principal
+
+
+@pytest.mark.parametrize("token", [None, "", "forged", "x" * 43])
+def test_a_login_form_without_its_token_is_refused(client, token):
+    page = client.ask(params="p")
+    fields = client.form(page).hidden()
+    if token is None:
+        del fields["csrf_token"]
+    else:
+        fields["csrf_token"] = token
+    fields.update(userid="test0001", pwd="test")
+    r = client.post(fields)
+    assert r.status_code == 400
+    assert "Location" not in r.headers
+    assert "security token" in r.text and TESTING_ONLY in r.text
+    assert _logged_in_as(client) is None
+    # The page's own token still works.
+    assert client.response(client.fill_in(page)).principal == "test0001"
+
+
+def test_a_cancel_without_its_token_is_refused(client):
+    fields = client.form(client.ask()).hidden()
+    fields.update(csrf_token="forged", cancel="cancel")
+    r = client.post(fields)
+    assert r.status_code == 400 and "Location" not in r.headers
+
+
+def test_a_token_belongs_to_its_own_cookie(client, other_client):
+    # A token copied from another browser's page is no good with this cookie.
+    other = other_client
+    fields = other.form(other.ask()).hidden()
+    fields.update(userid="test0001", pwd="test")
+    client.csrf_token()  # this client has a cookie and a token of its own
+    r = client.post(fields)
+    assert r.status_code == 400 and "security token" in r.text
+    # Without any cookie, the page says cookies are needed.
+    bare = requests.post(client.base + AUTHENTICATE_PATH, data=fields,
+                         allow_redirects=False, timeout=10)
+    assert bare.status_code == 400 and "Allow cookies" in bare.text
+    assert _logged_in_as(client) is None and _logged_in_as(other) is None
+
+
+def test_two_forms_in_one_browser_share_a_token(client):
+    first, second = client.ask(params="1"), client.ask(params="2")
+    assert client.form(first).hidden()["csrf_token"] == client.form(second).hidden()["csrf_token"]
+    assert client.response(client.fill_in(first)).params == "1"
+
+
 # --- the WLS's own session -------------------------------------------------------
 
 
@@ -174,17 +236,95 @@ def test_iact_no_with_a_session_succeeds_silently(client):
 
 
 def test_iact_no_refuses_a_typed_password(client):
-    fields = {"ver": "3", "url": RETURN_URL, "iact": "no", "userid": "test0001", "pwd": "test"}
+    fields = {"ver": "3", "url": RETURN_URL, "iact": "no", "userid": "test0001", "pwd": "test",
+              "csrf_token": client.csrf_token()}
     assert client.response(client.post(fields)).status == 540
 
 
 def test_logout_ends_the_session(client):
     client.response(client.login("test0006"))
-    r = client.get(LOGOUT_PATH)
-    assert r.status_code == 200 and "test0006" in r.text
+    r = client.logout()
+    assert r.status_code == 200 and "Location" not in r.headers
+    assert "Logged out" in r.text and "no longer logged in as <strong>test0006" in r.text
     assert client.ask().status_code == 200  # asks again
-    assert client.response(client.ask(iact="no")).status == 540
-    assert "not logged in" in client.get(LOGOUT_PATH).text
+    assert _logged_in_as(client) is None
+    page = client.get(LOGOUT_PATH)
+    assert "You are not logged in here" in page.text and 'id="logout"' not in page.text
+
+
+def test_getting_the_logout_page_logs_nobody_out(client):
+    # A link or an image on another site can make a browser GET it.
+    client.response(client.login("test0009"))
+    for query in ("", "?return=http://127.0.0.1:9/"):
+        page = client.get(LOGOUT_PATH + query)
+        assert page.status_code == 200 and "test0009" in page.text
+        assert client.form(page).action == LOGOUT_PATH
+    assert _logged_in_as(client) == "test0009"
+
+
+@pytest.mark.parametrize("token", [None, "forged"])
+def test_a_logout_without_its_token_is_refused(client, token):
+    client.response(client.login("test0010"))
+    fields = client.form(client.get(LOGOUT_PATH)).hidden()
+    if token is None:
+        del fields["csrf_token"]
+    else:
+        fields["csrf_token"] = token
+    r = client.http.post(client.base + LOGOUT_PATH, data=fields, timeout=10)
+    assert r.status_code == 400 and "security token" in r.text
+    assert _logged_in_as(client) == "test0010"
+
+
+def _back_link(page) -> str | None:
+    match = re.search(r'<a id="back" href="([^"]*)">', page.text)
+    return html.unescape(match.group(1)) if match else None
+
+
+@pytest.mark.parametrize("back", [
+    "http://127.0.0.1:5000/", "https://app.example/bye?x=1&y=2", "http://127.0.0.1:9/a%20b",
+])
+def test_logging_out_links_back_to_an_http_return_url(client, back):
+    client.response(client.login())
+    r = client.logout(params={"return": back})
+    assert r.status_code == 200 and "Location" not in r.headers
+    assert 'http-equiv' not in r.text  # a link to click, no automatic redirect
+    assert _back_link(r) == back
+    # Logged out already, the page offers the link at once.
+    assert _back_link(client.get(LOGOUT_PATH, params={"return": back})) == back
+
+
+@pytest.mark.parametrize("back", [
+    "javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox", "//elsewhere.example/", "/relative", "ftp://127.0.0.1/",
+    "http://raven.cam.ac.uk@elsewhere.example/", "http:///nohost", "http://a b/",
+    " javascript:alert(1)", "http://a/\x00", "http://a/" + "x" * 3000, "",
+])
+def test_logging_out_never_links_to_anything_else(client, back):
+    client.response(client.login())
+    page = client.get(LOGOUT_PATH, params={"return": back})
+    assert "return" not in client.form(page).hidden()
+    assert back == "" or "no link back is offered" in page.text
+    r = client.logout(params={"return": back})
+    assert r.status_code == 200 and _back_link(r) is None
+    # Nor when the POST is made by hand with the same return.
+    fields = {"csrf_token": client.csrf_token(), "return": back}
+    r = client.http.post(client.base + LOGOUT_PATH, data=fields, timeout=10)
+    assert r.status_code == 200 and _back_link(r) is None
+
+
+def test_logging_out_links_back_to_a_page_of_this_wls(client):
+    index = client.base + "/"
+    client.response(client.login())
+    r = client.logout(headers={"Referer": index})
+    assert _back_link(r) == index
+    # Another site's page is not where the WLS sends anyone back to.
+    for referrer in ("http://127.0.0.1:9/x", "javascript:alert(1)", client.base + LOGOUT_PATH):
+        client.response(client.login())
+        assert _back_link(client.logout(headers={"Referer": referrer})) is None
+
+
+def test_pages_of_the_wls_send_their_address_only_to_the_wls(client):
+    assert client.get("/").headers["Referrer-Policy"] == "same-origin"
 
 
 def test_a_new_login_replaces_the_session(client):
@@ -323,7 +463,9 @@ def test_an_answer_no_application_could_read_is_not_sent(client, query, says):
 
 
 def test_a_post_without_a_request_is_a_bad_request(client):
-    assert client.post({"userid": "test0001", "pwd": "test"}).status_code == 400
+    token = client.csrf_token()
+    r = client.post({"userid": "test0001", "pwd": "test", "csrf_token": token})
+    assert r.status_code == 400 and "no url parameter" in r.text
     r = client.http.post(client.base + "/auth/authenticate.html", json={"x": 1}, timeout=10)
     assert r.status_code == 400
 
@@ -394,12 +536,24 @@ def test_extra_users(start_wls):
     ])
     resp = c.response(c.login("alice", "wonderland"))
     assert resp.principal == "alice" and resp.ptags == {"current", "staff"}
-    c.get(LOGOUT_PATH)
+    c.logout()
     assert c.response(c.login("bob", "builder")).ptags == frozenset()
-    c.get(LOGOUT_PATH)
+    c.logout()
     assert c.login("test0001", "test").status_code == 200  # overridden
     assert c.response(c.login("test0001", "changed")).ptags == frozenset()
     assert "alice" in c.get("/").text
+
+
+def test_built_in_users_off(start_wls):
+    c = start_wls(RAVEN_WLS_USERS=[("alice", "wonderland", ["current"])],
+                  RAVEN_WLS_TEST_USERS=False)
+    page = c.login("test0001", "test")
+    assert page.status_code == 200 and "wrong password" in page.text
+    assert "password <code>test</code>" not in page.text  # no hint of test users
+    assert c.response(c.fill_in(page, "alice", "wonderland")).principal == "alice"
+    index = c.get("/").text
+    assert "alice" in index and "are off on this server" in index
+    assert "<code>test0400</code>" not in index
 
 
 def test_another_test_key(start_wls):
@@ -420,3 +574,181 @@ def test_return_url_without_query_gets_a_question_mark(client):
     r = client.login(url=url)
     assert r.headers["Location"].startswith(url + "?WLS-Response=")
     assert client.response(r, url).url == url
+
+
+# --- the Host check: loopback names only (no DNS rebinding) ---------------------------
+
+
+def raw_get(base: str, path: str, host: bytes | None) -> tuple[int, str]:
+    """GET ``path`` with exactly this Host header (or none), byte for byte."""
+    port = int(base.rsplit(":", 1)[1])
+    head = b"GET " + path.encode() + b" HTTP/1.1\r\n"
+    if host is not None:
+        head += b"Host: " + host + b"\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(head + b"Connection: close\r\n\r\n")
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2].decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("host", [
+    b"127.0.0.1", b"127.0.0.1:5001", b"127.9.8.7:1", b"localhost", b"LocalHost:80",
+    b"[::1]", b"[::1]:5001", b"[0:0:0:0:0:0:0:1]:65535",
+])
+def test_loopback_names_are_answered(wls_url, host):
+    status, page = raw_get(wls_url, "/", host)
+    assert status == 200 and "Test users" in page
+
+
+@pytest.mark.parametrize("host", [
+    b"evil.example", b"evil.example:5001", b"127.0.0.1.evil.example", b"localhost.",
+    b"localhost.evil.example", b"10.0.0.1", b"0.0.0.0", b"[::]", b"[::ffff:10.0.0.1]",
+    b"a@b", b"test@127.0.0.1", b"127.0.0.1@evil.example", b"", b" ", b"127.0.0.1 ",
+    b"caf\xc3\xa9.example", b"127.0.0.1\xff", b"\x00", b"127.0.0.1:", b"127.0.0.1:0",
+    b"127.0.0.1:65536", b"127.0.0.1:99999999999", b"127.0.0.1:abc", b"127.0.0.1:80:80",
+    b"::1", b"[::1", b"[::1]x", b"[::1%25lo]", b"[evil.example]", b"127.0.0.01",
+    b"127.0.0.256", b"127.1", b"2130706433", b"0x7f000001", b"127.0.0.1,evil.example",
+    b"x" * 3000, None,
+])
+@pytest.mark.parametrize("path", ["/", "/auth/authenticate.html?ver=3&url=http://a/", "/nowhere"])
+def test_any_other_host_gets_a_400_page(wls_url, host, path):
+    status, page = raw_get(wls_url, path, host)
+    assert status == 400
+    assert TESTING_ONLY in page
+    assert "loopback name" in page
+    assert "Log in" not in page
+
+
+def test_the_host_check_names_the_rule(wls_url):
+    status, page = raw_get(wls_url, "/", b"rebound.example:5001")
+    assert status == 400 and "loopback name" in page
+    assert "rebound.example:5001" in page
+
+
+def test_a_post_to_another_host_logs_nobody_in(client):
+    fields = client.form(client.ask()).hidden()
+    fields.update(userid="test0001", pwd="test")
+    r = client.http.post(client.base + AUTHENTICATE_PATH, data=fields, timeout=10,
+                         headers={"Host": "rebound.example"}, allow_redirects=False)
+    assert r.status_code == 400 and "Location" not in r.headers
+    assert _logged_in_as(client) is None
+
+
+def test_allowed_hosts_can_be_added(start_wls):
+    c = start_wls(RAVEN_WLS_ALLOWED_HOSTS=["wls.test", "192.0.2.7", "2001:db8::7"])
+    for host in (b"wls.test", b"WLS.test:8080", b"192.0.2.7:5001", b"[2001:db8::7]", b"127.0.0.1"):
+        assert raw_get(c.base, "/", host)[0] == 200, host
+    for host in (b"other.test", b"192.0.2.8", b"wls.test.", b"x.wls.test"):
+        assert raw_get(c.base, "/", host)[0] == 400, host
+
+
+
+# --- a path of its own -------------------------------------------------------------------
+
+
+def test_a_wls_at_a_path_of_its_own(start_wls):
+    c = start_wls(RAVEN_WLS_AUTHENTICATE_PATH="/society/wls/authenticate",
+                  RAVEN_WLS_LOGOUT_PATH="/society/wls/logout")
+    resp = c.response(c.login("test0011", params="p"))
+    assert resp.principal == "test0011" and resp.auth == "pwd"
+    assert c.response(c.ask()).sso == {"pwd"}
+    assert "no longer logged in as <strong>test0011" in c.logout().text
+    # The default paths are not served by it.
+    assert c.get(AUTHENTICATE_PATH + "?ver=3&url=http://127.0.0.1:9/").status_code == 404
+    assert c.get(LOGOUT_PATH).status_code == 404
+    index = c.get("/").text
+    assert (f'<code>RAVEN_WLS = "{c.base}/society/wls/authenticate"</code> and '
+            f'<code>RAVEN_WLS_LOGOUT = "{c.base}/society/wls/logout"</code>') in index
+
+
+@pytest.mark.parametrize("auth, logout, settings", [
+    ("/auth/authenticate.html", "/auth/logout.html", ["RAVEN_WLS"]),
+    ("/x/authenticate.html", "/x/logout.html", ["RAVEN_WLS"]),
+    ("/x/authenticate", "/x/logout", ["RAVEN_WLS", "RAVEN_WLS_LOGOUT"]),
+    ("/x/authenticate.html", "/y/bye", ["RAVEN_WLS", "RAVEN_WLS_LOGOUT"]),
+])
+def test_the_settings_it_gives_name_it(auth, logout, settings):
+    # What the index and the banner tell an application to set, read the way
+    # applications read it.
+    base = "http://127.0.0.1:5002"
+    given = app_settings(base, auth, logout)
+    assert sorted(given) == settings
+    wls = wls_from_settings(given)
+    assert (wls.auth_url, wls.logout_url, wls.kind) == (base + auth, base + logout, "local")
+
+
+def test_the_logout_path_defaults_to_a_sibling(start_wls):
+    c = start_wls(RAVEN_WLS_AUTHENTICATE_PATH="/other/authenticate")
+    c.response(c.login())
+    c.logout_path = "/other/logout"
+    assert "Logged out" in c.logout().text
+
+
+
+# --- for newcomers -----------------------------------------------------------------------
+
+
+def test_a_404_says_what_this_server_is(client):
+    r = client.get("/auth/authenticate")  # a near miss
+    assert r.status_code == 404
+    assert "no page at '/auth/authenticate' on this server" in html.unescape(r.text)
+    assert "local test web login service" in r.text
+    assert '<a href="/">index page</a>' in r.text
+    assert "<code>/auth/authenticate.html</code>" in r.text
+
+
+def test_favicon_is_no_error(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 204 and r.content == b""
+
+
+def test_a_wrong_password_keeps_the_user_name(client):
+    r = client.login("test0012", "wrong")
+    assert "wrong password" in r.text
+    form = client.form(r)
+    assert form.inputs["userid"]["value"] == "test0012"
+    assert "autofocus" in form.inputs["pwd"] and "autofocus" not in form.inputs["userid"]
+    assert client.response(client.fill_in(r, "test0012", "test")).principal == "test0012"
+
+
+def test_a_user_name_is_kept_escaped(client):
+    r = client.login('"><script>x</script>', "wrong")
+    assert "<script>x" not in r.text
+    assert client.form(r).inputs["userid"]["value"] == '"><script>x</script>'
+
+
+def test_the_index_says_what_old_versions_do(client):
+    text = " ".join(client.get("/").text.split())
+    assert "answers a version 1 or 2 request for them with status 570" in text
+    assert "no <code>ptags</code> field" in text
+    assert "Version 1 responses also drop the query part of the return URL" in text
+
+
+
+# --- odd input gets a 4xx page, never a 500 ---------------------------------------------
+
+
+def test_a_huge_form_is_refused_with_413(client):
+    fields = client.form(client.ask()).hidden()
+    fields.update(userid="test0001" * 200_000, pwd="test")
+    r = client.post(fields)
+    assert r.status_code == 413 and TESTING_ONLY in r.text
+    assert _logged_in_as(client) is None
+
+
+def test_long_fields_within_the_limit_are_answered(client):
+    page = client.login("a" * 100_000, "b" * 100_000)
+    assert page.status_code == 200 and "wrong password" in page.text
+    assert client.form(page).inputs["userid"].get("value") is None  # not echoed back
+
+
+def test_a_form_that_is_not_utf8_is_refused_over_http(client):
+    token = client.csrf_token()
+    body = f"csrf_token={token}&ver=3&url=http://127.0.0.1:9/&userid=test0001&pwd=".encode()
+    r = client.http.post(client.base + AUTHENTICATE_PATH, data=body + b"\xff", timeout=10,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         allow_redirects=False)
+    assert r.status_code == 400 and "not UTF-8" in r.text

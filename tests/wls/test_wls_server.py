@@ -10,7 +10,13 @@ import time
 import pytest
 import requests
 
-from raven.wls.server import LiveServer, NotLoopbackError, is_loopback, serve
+from raven.wls.server import (
+    LiveServer,
+    NotLoopbackError,
+    is_loopback,
+    redact_responses,
+    serve,
+)
 
 
 def hello(environ, start_response):
@@ -139,3 +145,62 @@ def test_the_access_log_never_holds_a_response(caplog):
     logged = caplog.text
     assert "/back?a=1&WLS-Response=[not logged]&b=2" in logged
     assert "secret-signature" not in logged
+
+
+def test_the_environ_says_where_the_server_listens():
+    def where(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["raven.listening_host"].encode()]
+
+    with serve(where) as url:
+        assert requests.get(url, timeout=5, headers={"Host": "elsewhere"}).text == "127.0.0.1"
+
+
+SECRET = "3!200!!20240101T000000Z!1-2!http%3A%2F%2Fa%2F!test0001!current!pwd!!7200!!901!secret-sig"
+
+
+@pytest.mark.parametrize("name", [
+    "WLS-Response", "WLS%2DResponse", "WLS%2dResponse", "wls-response", "Wls-Response",
+    "%57LS-Response", "%57%4C%53%2D%52%65%73%70%6F%6E%73%65", "WLS%252DResponse",
+])
+@pytest.mark.parametrize("value", [
+    SECRET, SECRET.replace("!", "%21"), "3%21200+secret-sig%20x%26y", "a=b=secret-sig",
+])
+def test_redact_responses_however_spelt(name, value):
+    line = f"GET /back?a=1&{name}={value}&b=2 HTTP/1.1"
+    assert redact_responses(line) == f"GET /back?a=1&{name}=[not logged]&b=2 HTTP/1.1"
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("/?WLS-Response=secret-sig", "/?WLS-Response=[not logged]"),
+    ("/?a?WLS-Response=secret-sig", "/?a?WLS-Response=[not logged]"),
+    ("/?x=1&WLS-Response=", "/?x=1&WLS-Response=[not logged]"),
+    ("/?WLS-Responses=kept&WLS_Response=kept", "/?WLS-Responses=kept&WLS_Response=kept"),
+    ("/WLS-Response=kept", "/WLS-Response=kept"),
+])
+def test_redact_responses_only_hides_responses(url, expected):
+    assert redact_responses(url) == expected
+
+
+def _raw(port: int, request_line: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(request_line + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    return data
+
+
+def test_the_access_log_never_holds_a_response_however_spelt(caplog):
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    with LiveServer(hello, quiet=False) as server:
+        for name in ("WLS%2DResponse", "wls-response", "%57LS%2DResponse"):
+            for value in (SECRET, "3%21200%21secret-sig%20more", "secret-sig+more"):
+                _raw(server.port, f"GET /back?{name}={value}&b=2 HTTP/1.1".encode())
+        # A request line the server cannot parse is logged as it came.
+        _raw(server.port, f"GET /back?WLS-Response={SECRET} HTTP/9.9".encode())
+        _raw(server.port, f"GET /back?WLS-Response={SECRET} x y".encode())
+    logged = caplog.text
+    assert "secret-sig" not in logged
+    assert logged.count("[not logged]") == 11
+    assert "HTTP/9.9" in logged  # the bad requests were logged, redacted

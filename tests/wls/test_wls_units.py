@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from raven.keys import SigningKey
 from raven.wls import User, Users, builtin_user, create_app, parse_user_spec, response_location
+from raven.wls.app import LISTENING_HOST, host_name, logout_path_for
 
 
 @pytest.mark.parametrize(
@@ -129,11 +132,17 @@ _values = st.one_of(
 _pairs = st.lists(st.tuples(_names, _values), max_size=8)
 
 
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pairs=_pairs, post=st.booleans())
-def test_no_request_makes_it_fail(pairs, post):
+@given(pairs=_pairs, post=st.booleans(), with_token=st.booleans())
+def test_no_request_makes_it_fail(pairs, post, with_token):
     with _app.test_client() as c:
         if post:
+            if with_token:  # as a browser would: the form's token, then anything at all
+                page = c.get("/auth/authenticate.html?ver=3&url=http://a/").text
+                pairs = [*pairs, ("csrf_token", _TOKEN.search(page).group(1))]
             r = c.post("/auth/authenticate.html", data=MultiDict(pairs))
         else:
             r = c.get("/auth/authenticate.html", query_string=pairs)
@@ -146,3 +155,124 @@ def test_raw_query_bytes_that_are_not_utf8_get_a_400():
     client = create_app().test_client()
     r = client.get("/auth/authenticate.html", environ_overrides={"QUERY_STRING": "ver=3&url=\x80"})
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "header, host",
+    [("127.0.0.1:5001", "127.0.0.1"), ("LOCALHOST", "localhost"), ("[::1]:80", "[::1]"),
+     ("a.example", "a.example"), ("a@b", None), ("", None), (None, None), ("a:", None),
+     ("a:1:2", None), ("[::1", None), ("caf\u00e9", None), ("a b", None), (":80", None)],
+)
+def test_host_name(header, host):
+    assert host_name(header) == host
+
+
+@pytest.mark.parametrize("names, error", [
+    (["a:80"], ValueError), (["a@b"], ValueError), (["0.0.0.0"], ValueError),
+    (["::"], ValueError), ([""], ValueError), ([5], ValueError), (["[::1]:80"], ValueError),
+    ("a.example", TypeError), (None, TypeError),
+])
+def test_bad_allowed_hosts_are_refused(names, error):
+    with pytest.raises(error):
+        create_app({"RAVEN_WLS_ALLOWED_HOSTS": names})
+
+
+@pytest.mark.parametrize(
+    "listening, host, code",
+    [("192.0.2.5", "192.0.2.5:5001", 200), ("192.0.2.5", "192.0.2.6", 400),
+     ("2001:db8::5", "[2001:db8::5]:1", 200), ("0.0.0.0", "0.0.0.0:5001", 400),
+     ("::", "[::]", 400), (None, "192.0.2.5", 400)],
+)
+def test_a_server_bound_to_one_address_answers_to_it(listening, host, code):
+    # Set by LiveServer (see test_wls_server); a client cannot set an environ key.
+    extra = {} if listening is None else {LISTENING_HOST: listening}
+    r = create_app().test_client().get("/", headers={"Host": host}, environ_overrides=extra)
+    assert r.status_code == code
+
+
+def test_built_in_users_can_be_turned_off():
+    users = Users([("alice", "pw")], builtin=False)
+    assert users.get("test0001") is None and users.check_password("test0001", "test") is None
+    assert users.check_password("alice", "pw").name == "alice"
+    assert Users([("alice", "pw")]).check_password("test0001", "test").name == "test0001"
+
+
+@pytest.mark.parametrize("config, error", [
+    ({"RAVEN_WLS_TEST_USERS": False}, ValueError),  # nobody could log in
+    ({"RAVEN_WLS_TEST_USERS": "no"}, TypeError),
+])
+def test_bad_test_user_settings_are_refused(config, error):
+    with pytest.raises(error):
+        create_app(config)
+
+
+
+@pytest.mark.parametrize("auth, logout", [
+    ("/auth/authenticate.html", "/auth/logout.html"),
+    ("/some/path/authenticate", "/some/path/logout"),
+    ("/login", "/logout"),
+    ("/wls/", "/wls/logout"),
+])
+def test_logout_path_for(auth, logout):
+    assert logout_path_for(auth) == logout
+
+
+@pytest.mark.parametrize("config", [
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "auth"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/favicon.ico"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/a//b"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/a/./b"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/<int:x>"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/caf\u00e9"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/" + "a" * 300},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": 5},
+    {"RAVEN_WLS_LOGOUT_PATH": "/auth/authenticate.html"},
+    {"RAVEN_WLS_AUTHENTICATE_PATH": "/x/logout"},
+    {"RAVEN_WLS_LOGOUT_PATH": "/q?x=1"},
+])
+def test_bad_paths_are_refused(config):
+    with pytest.raises(ValueError):
+        create_app(config)
+
+
+
+_logout_fields = st.lists(st.tuples(
+    st.sampled_from(["csrf_token", "return", "x", ""]),
+    st.one_of(st.sampled_from(["http://a/", "javascript:x", "http://[x", "http://a:99999/",
+                               "http://" + "a" * 70 + ".x/", "\x00", "%FF"]),
+              st.text(max_size=30)),
+), max_size=5)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fields=_logout_fields, post=st.booleans(), with_token=st.booleans(),
+       referrer=st.one_of(st.none(), st.text(st.characters(min_codepoint=32), max_size=30),
+                          st.sampled_from(["http://localhost/", "http://[::1", "javascript:x"])))
+def test_no_logout_makes_it_fail(fields, post, with_token, referrer):
+    headers = {} if referrer is None else {"Referer": referrer.encode("utf-8").decode("latin-1")}
+    with _app.test_client() as c:
+        page = c.get("/auth/authenticate.html?ver=3&url=http://a/").text
+        if post:
+            if with_token:  # the cookie's one token, as the login form shows it
+                fields = [*fields, ("csrf_token", _TOKEN.search(page).group(1))]
+            r = c.post("/auth/logout.html", data=MultiDict(fields), headers=headers)
+        else:
+            r = c.get("/auth/logout.html", query_string=fields, headers=headers)
+    assert r.status_code in (200, 400), r.status_code
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE", "BREW"])
+@pytest.mark.parametrize("path", ["/", "/auth/authenticate.html", "/auth/logout.html",
+                                  "/favicon.ico", "/nowhere"])
+def test_odd_methods_get_4xx(method, path):
+    r = _app.test_client().open(path, method=method)
+    assert r.status_code == (404 if path == "/nowhere" else 405)
+
+
+@pytest.mark.parametrize("body", [b"ver=3&url=http://a/&userid=\xff", b"\xc3(", b"a=\xed\xa0\x80"])
+@pytest.mark.parametrize("path", ["/auth/authenticate.html", "/auth/logout.html"])
+def test_a_form_that_is_not_utf8_gets_a_400_that_says_so(body, path):
+    r = _app.test_client().post(path, data=body,
+                                content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 400 and b"not UTF-8" in r.data

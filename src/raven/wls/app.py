@@ -8,9 +8,12 @@ what a WLS decides: who is logged in, what to ask, what to answer.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import re
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn
@@ -41,7 +44,8 @@ from .users import CURRENT, TEST_CURRENT_COUNT, TEST_PASSWORD, TEST_USER_COUNT, 
 
 __all__ = [
     "AUTHENTICATE_PATH", "COOKIE_NAME", "DEFAULT_SESSION_LIFETIME", "LOGOUT_PATH",
-    "create_app", "read_request", "response_location",
+    "app_settings", "check_path", "create_app", "logout_path_for", "read_request",
+    "response_location",
 ]
 
 #: The paths of the real server, so only the host part of a URL changes.
@@ -56,8 +60,10 @@ DEFAULT_SESSION_LIFETIME = 7200
 REQUEST_PARAMS = frozenset(
     {"ver", "url", "desc", "aauth", "iact", "msg", "params", "date", "skew", "fail"}
 )
+#: The name of the hidden field that carries the form's anti-forgery token.
+CSRF_FIELD = "csrf_token"
 #: The login form's own fields, set apart from the request it carries.
-FORM_FIELDS = frozenset({"userid", "pwd", "cancel"})
+FORM_FIELDS = frozenset({"userid", "pwd", "cancel", CSRF_FIELD})
 
 _VERSION_TEXT = {str(v): v for v in VERSIONS}
 _YES_NO = {"yes": True, "no": False, "": None}
@@ -121,6 +127,90 @@ class _Settings:
     signing_key: SigningKey
     lifetime: int
     clock: Callable[[], float]
+    allowed_hosts: frozenset[str]
+    authenticate_path: str
+    logout_path: str
+
+
+# --- whom it answers: loopback names only -----------------------------------------
+
+#: :class:`raven.wls.server.LiveServer` puts the address it listens on here.
+LISTENING_HOST = "raven.listening_host"
+_IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
+_PORT = re.compile(r"[0-9]{1,5}")
+_WILDCARDS = frozenset({"0.0.0.0", "[::]", ""})
+
+
+def host_name(header: str | None) -> str | None:
+    """The host part of a ``Host`` header, lower-cased (IPv6 in brackets), or
+    None if the header is missing or malformed (a user name, a bad port,
+    spaces, anything not printable ASCII)."""
+    if not header or not header.isascii() or not header.isprintable() or " " in header:
+        return None
+    if header.startswith("["):
+        end = header.find("]")
+        if end < 0:
+            return None
+        host, rest = header[: end + 1], header[end + 1:]
+    else:
+        host, colon, port = header.partition(":")
+        rest = colon + port
+    if rest and not (
+        rest[0] == ":" and _PORT.fullmatch(rest[1:]) and 0 < int(rest[1:]) <= 65535
+    ):
+        return None
+    return host.lower() if host and "@" not in host else None
+
+
+def is_loopback_name(host: str) -> bool:
+    """``localhost``, ``127.x.x.x`` or ``[::1]`` (as :func:`host_name` gives them)."""
+    if host == "localhost":
+        return True
+    if host.startswith("["):
+        inner = host[1:-1]
+        if "%" in inner:  # a zone index: not a name a browser sends
+            return False
+        try:
+            return ipaddress.IPv6Address(inner).is_loopback
+        except ValueError:
+            return False
+    if not _IPV4.fullmatch(host):
+        return False
+    try:
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:  # an octet over 255, or a leading zero
+        return False
+
+
+def allowed_host_name(name: object) -> str:
+    """A configured host name as :func:`host_name` would give it; ValueError if
+    it is not one (a port, a user name, a wildcard address...)."""
+    text = name.strip() if isinstance(name, str) else ""
+    if ":" in text and not text.startswith("["):
+        text = f"[{text}]"  # a bare IPv6 address
+    host = host_name(text)
+    if host is not None and host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            host = None
+    if host is None or host != text.lower() or host in _WILDCARDS:
+        raise ValueError(f"{name!r} is not a host name or address (without a port)")
+    return host
+
+
+def _host_allowed(environ: Mapping[str, Any]) -> bool:
+    host = host_name(environ.get("HTTP_HOST"))
+    if host is None:
+        return False
+    if is_loopback_name(host) or host in _settings().allowed_hosts:
+        return True
+    # A server deliberately bound to one non-loopback address answers to it.
+    listening = environ.get(LISTENING_HOST)
+    if isinstance(listening, str):
+        listening = f"[{listening}]" if ":" in listening else listening
+        return listening.lower() not in _WILDCARDS and host == listening.lower()
+    return False
 
 
 # --- reading a request ---------------------------------------------------------
@@ -283,6 +373,31 @@ def current_session() -> WLSSession | None:
     return WLSSession(user, expires)
 
 
+def csrf_token() -> str:
+    """This browser's anti-forgery token, kept in the WLS's own session cookie.
+
+    One per cookie, not per page, so that two tabs with login forms both work.
+    """
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf(form: MultiDict[str, str]) -> None:
+    """Refuse (400) a form that was not served by this WLS to this browser."""
+    expected = session.get("csrf")
+    if not isinstance(expected, str):
+        abort(400, "The test WLS's cookie is missing, so it cannot tell this form "
+                   "came from one of its own pages. Allow cookies for this server, "
+                   "go back, reload the page and try again.")
+    given = form.get(CSRF_FIELD, "")
+    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
+        abort(400, "This form did not come from one of the test WLS's own pages "
+                   "(its security token is missing or wrong), so nothing was done. "
+                   "Go back, reload the page and try again.")
+
+
 def start_session(user: User) -> WLSSession:
     expires = _now() + _settings().lifetime
     session["wls"] = {"user": user.name, "expires": expires}
@@ -306,7 +421,40 @@ def _raven_escape(text: str | None) -> Markup | None:
 
 def _nowhere_page(reason: str) -> tuple[str, int]:
     return _page("error.html", 400, status=None, status_text="Bad request",
-                 reason=reason, host=None, failed_here=False)
+                 reason=reason, host=None, failed_here=False, nowhere=True)
+
+
+#: Longest return address the logout page offers as a link.
+_MAX_RETURN = 2000
+
+
+def return_url(url: str | None) -> str | None:
+    """``url`` if the logout page may offer it as a link back, else None.
+
+    Only a plain link the user clicks, never a redirect, so any http or
+    https URL will do; ``javascript:``, ``data:`` and the like never, nor a
+    user name before the host (``http://raven.cam.ac.uk@elsewhere/``).
+    """
+    if not url or len(url) > _MAX_RETURN:
+        return None
+    try:
+        Request(url)  # the protocol's own test of a fully qualified http(s) URL
+    except RequestError:
+        return None
+    return None if "@" in urlsplit(url).netloc else url
+
+
+def _same_origin_referrer() -> str | None:
+    """The page of this WLS the user came from, if the browser said so."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:
+        return None
+    same = (parts.scheme, parts.netloc.lower()) == (request.scheme, request.host.lower())
+    return return_url(referrer) if same and parts.path != request.path else None
 
 
 def _host(url: str) -> str:
@@ -317,13 +465,17 @@ def _page(template: str, code: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(template, **context), code
 
 
-def _login_form(asked: Asked, wls_session: WLSSession | None, error: str | None = None):
+def _login_form(
+    asked: Asked, wls_session: WLSSession | None, error: str | None = None, userid: str = "",
+):
     req = asked.request
+    # After a wrong password the name stays filled in (if it could be one).
+    userid = userid if len(userid) <= 100 and userid.isprintable() else ""
     return _page(
-        "login.html", 200,
+        "login.html", 200, userid=userid,
         host=_host(req.url), url=req.url, insecure=req.url.startswith("http:"),
         desc=_raven_escape(req.desc), msg=_raven_escape(req.msg),
-        hidden=asked.received, error=error,
+        hidden=asked.received, error=error, csrf_token=csrf_token(),
         reauth=wls_session.user.name if wls_session and req.iact else None,
     )
 
@@ -331,7 +483,11 @@ def _login_form(asked: Asked, wls_session: WLSSession | None, error: str | None 
 # --- the application -------------------------------------------------------------
 
 def _settings() -> _Settings:
-    return current_app.extensions[_EXTENSION]
+    return _settings_of(current_app)
+
+
+def _settings_of(app: Flask) -> _Settings:
+    return app.extensions[_EXTENSION]
 
 
 def _now() -> float:
@@ -350,11 +506,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
       dicts with ``name``, ``password`` and ``ptags``, or
       ``(name, password[, ptags])`` tuples; they win over a built-in user
       of the same name;
+    - ``RAVEN_WLS_TEST_USERS``: whether the built-in users ``test0001`` …
+      ``test0500`` can log in (True);
     - ``RAVEN_WLS_SESSION_LIFETIME``: seconds a WLS login lasts (7200);
     - ``RAVEN_WLS_SIGNING_KEY``: a :class:`raven.keys.SigningKey` (the
       published demo key, kid 901, by default; live keys are refused);
     - ``RAVEN_WLS_CLOCK``: a function giving the time as epoch seconds,
       so that tests can move time on;
+    - ``RAVEN_WLS_AUTHENTICATE_PATH``: where requests go
+      (``/auth/authenticate.html``), so that a second WLS can have a path
+      of its own;
+    - ``RAVEN_WLS_LOGOUT_PATH``: the logout page (next to the authentication
+      path: ``logout.html``, or ``logout`` if that path does not end ``.html``);
+    - ``RAVEN_WLS_ALLOWED_HOSTS``: host names or addresses, besides the
+      loopback ones, that requests may be addressed to (none);
     - ``SECRET_KEY``: signs the WLS's session cookie (random by default,
       so a restart logs everybody out);
     - ``SESSION_COOKIE_NAME``: ``raven_wls_session`` by default.
@@ -365,10 +530,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_NAME=COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # A login form is a few kilobytes; anything much bigger is refused (413).
+        MAX_CONTENT_LENGTH=1024 * 1024,
         RAVEN_WLS_USERS=(),
+        RAVEN_WLS_TEST_USERS=True,
         RAVEN_WLS_SESSION_LIFETIME=DEFAULT_SESSION_LIFETIME,
         RAVEN_WLS_SIGNING_KEY=None,
         RAVEN_WLS_CLOCK=time.time,
+        RAVEN_WLS_ALLOWED_HOSTS=(),
+        RAVEN_WLS_AUTHENTICATE_PATH=AUTHENTICATE_PATH,
+        RAVEN_WLS_LOGOUT_PATH=None,
     )
     app.config.update(config or {})
     lifetime = app.config["RAVEN_WLS_SESSION_LIFETIME"]
@@ -382,14 +553,93 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not callable(app.config["RAVEN_WLS_CLOCK"]):
         raise TypeError("RAVEN_WLS_CLOCK must be a function returning epoch seconds")
     app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    auth_path, logout_path = _paths(app.config)
+    test_users = app.config["RAVEN_WLS_TEST_USERS"]
+    if not isinstance(test_users, bool):
+        raise TypeError("RAVEN_WLS_TEST_USERS must be True or False")
+    users = Users(app.config["RAVEN_WLS_USERS"], builtin=test_users)
+    if not test_users and not users.extra:
+        raise ValueError("with RAVEN_WLS_TEST_USERS off, RAVEN_WLS_USERS must give some users")
     app.extensions[_EXTENSION] = _Settings(
-        users=Users(app.config["RAVEN_WLS_USERS"]),
+        users=users,
         signing_key=key,
         lifetime=lifetime,
         clock=app.config["RAVEN_WLS_CLOCK"],
+        allowed_hosts=_allowed_hosts(app.config["RAVEN_WLS_ALLOWED_HOSTS"]),
+        authenticate_path=auth_path,
+        logout_path=logout_path,
     )
     _add_views(app)
     return app
+
+
+# Plain characters only, so that a path reads the same in a banner, a browser
+# and a URL rule.
+_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)+/?")
+_RESERVED_PATHS = frozenset({"/", "/favicon.ico"})
+
+
+def logout_path_for(authenticate_path: str) -> str:
+    """The logout page next to an authentication path: ``/auth/authenticate.html``
+    gives ``/auth/logout.html``, ``/a/b/authenticate`` gives ``/a/b/logout``."""
+    path = authenticate_path
+    folder = path[:-1] if path.endswith("/") else path.rpartition("/")[0]
+    return f"{folder}/logout{'.html' if authenticate_path.endswith('.html') else ''}"
+
+
+def app_settings(base_url: str, authenticate_path: str, logout_path: str) -> dict[str, str]:
+    """The settings (``RAVEN_WLS`` and, if needed, ``RAVEN_WLS_LOGOUT``) that
+    point an application at this WLS served at ``base_url``."""
+    from ..services import wls_from_settings
+
+    if (authenticate_path, logout_path) == (AUTHENTICATE_PATH, LOGOUT_PATH):
+        return {"RAVEN_WLS": base_url}
+    chosen = {"RAVEN_WLS": base_url + authenticate_path}
+    if wls_from_settings(chosen).logout_url != base_url + logout_path:
+        chosen["RAVEN_WLS_LOGOUT"] = base_url + logout_path
+    return chosen
+
+
+def check_path(path: object) -> str:
+    """``path`` if a WLS page can live there, else ValueError."""
+    if (
+        not isinstance(path, str) or len(path) > 200 or not _PATH.fullmatch(path)
+        or any(part in (".", "..") for part in path.split("/"))
+        or path in _RESERVED_PATHS
+    ):
+        raise ValueError(
+            f"{path!r} is not a path such as /auth/authenticate.html (letters, digits "
+            "and . _ ~ - between slashes)"
+        )
+    return path
+
+
+def _config_path(name: str, path: object) -> str:
+    try:
+        return check_path(path)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _paths(config: Mapping[str, Any]) -> tuple[str, str]:
+    auth = _config_path("RAVEN_WLS_AUTHENTICATE_PATH", config["RAVEN_WLS_AUTHENTICATE_PATH"])
+    logout = config["RAVEN_WLS_LOGOUT_PATH"]
+    logout = _config_path(
+        "RAVEN_WLS_LOGOUT_PATH", logout_path_for(auth) if logout is None else logout
+    )
+    if auth == logout:
+        raise ValueError(f"the authentication and logout paths are both {auth}: "
+                         "set RAVEN_WLS_LOGOUT_PATH to another")
+    return auth, logout
+
+
+def _allowed_hosts(value: object) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError("RAVEN_WLS_ALLOWED_HOSTS must be a list of host names")
+    try:
+        return frozenset(map(allowed_host_name, value))
+    except ValueError as exc:
+        raise ValueError(f"RAVEN_WLS_ALLOWED_HOSTS: {exc}") from None
 
 
 def _add_views(app: Flask) -> None:
@@ -399,7 +649,18 @@ def _add_views(app: Flask) -> None:
         return {
             "test_count": TEST_USER_COUNT, "current_count": TEST_CURRENT_COUNT,
             "test_password": TEST_PASSWORD, "kid": settings.signing_key.kid,
+            "test_users": settings.users.builtin,
         }
+
+    @app.before_request
+    def loopback_only() -> None:
+        # A web page can point a name of its own at 127.0.0.1 (DNS rebinding);
+        # its requests then carry that name, and get nothing here.
+        if not _host_allowed(request.environ):
+            abort(400, "This test WLS only answers requests addressed to a loopback name "
+                       "(127.0.0.1, [::1] or localhost, with any port), so that no web "
+                       "page can reach it under a name of its own. The request's Host "
+                       f"was {_shorten(request.environ.get('HTTP_HOST', '(none)'))}.")
 
     @app.before_request
     def readable_query() -> None:
@@ -409,7 +670,19 @@ def _add_views(app: Flask) -> None:
         except UnicodeDecodeError:
             abort(400, "The address holds bytes that are not UTF-8 text.")
 
-    @app.get(AUTHENTICATE_PATH, endpoint="authenticate")
+    @app.before_request
+    def readable_form() -> None:
+        # ... and reads a form body that is not UTF-8 as an empty form, which
+        # would be refused for a reason that is not the real one.
+        if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+            try:
+                request.get_data(cache=True).decode("utf-8")
+            except UnicodeDecodeError:
+                abort(400, "The form holds bytes that are not UTF-8 text.")
+
+    settings = _settings_of(app)
+
+    @app.get(settings.authenticate_path, endpoint="authenticate")
     def authenticate():
         asked = read_request(request.args)
         wls_session = current_session()
@@ -422,9 +695,10 @@ def _add_views(app: Flask) -> None:
             return _login_form(asked, wls_session)
         return _success(asked, wls_session, interacted=False)
 
-    @app.post(AUTHENTICATE_PATH)
+    @app.post(settings.authenticate_path)
     def submit():
         form = request.form
+        check_csrf(form)  # before anything else: a forged form does nothing
         asked = read_request(MultiDict(
             [(k, v) for k, v in form.items(multi=True) if k not in FORM_FIELDS]
         ))
@@ -434,14 +708,35 @@ def _add_views(app: Flask) -> None:
             asked.refuse(Status.INTERACTION_REQUIRED, "iact=no, yet a password was typed")
         user = _settings().users.check_password(form.get("userid", ""), form.get("pwd", ""))
         if user is None:
-            return _login_form(asked, current_session(), "Unknown user or wrong password.")
+            return _login_form(asked, current_session(), "Unknown user or wrong password.",
+                               userid=form.get("userid", ""))
         return _success(asked, start_session(user), interacted=True)
 
-    @app.get(LOGOUT_PATH)
+    @app.get(settings.logout_path, endpoint="logout")
+    def logout_page():
+        # Only a POST logs out: a link or an image on another site cannot.
+        given = request.args.get("return")
+        back = return_url(given)
+        if back is None and given is None:
+            back = _same_origin_referrer()
+        wls_session = current_session()
+        return _page(
+            "logout.html", user=wls_session.user.name if wls_session else None,
+            back=back, refused_return=given is not None and back is None,
+            csrf_token=csrf_token(),
+        )
+
+    @app.post(settings.logout_path, endpoint="logout_post")
     def logout():
+        check_csrf(request.form)
         was = current_session()
         session.pop("wls", None)
-        return _page("logout.html", user=was.user.name if was else None)
+        return _page("logged_out.html", user=was.user.name if was else None,
+                     back=return_url(request.form.get("return")))
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return "", 204  # browsers ask; "nothing" beats a 404 in the log
 
     @app.get("/")
     def index():
@@ -454,6 +749,8 @@ def _add_views(app: Flask) -> None:
             life=wls_session.life(now) if wls_session else None,
             extra=sorted(_settings().users.extra.values(), key=lambda u: u.name),
             authenticate=url_for("authenticate"), logout=url_for("logout"),
+            app_settings=app_settings(request.host_url.rstrip("/"),
+                                      settings.authenticate_path, settings.logout_path),
         )
 
     @app.errorhandler(NowhereToSend)
@@ -466,9 +763,14 @@ def _add_views(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        reason = exc.description
+        if exc.code == 404:
+            reason = (f"There is no page at {_shorten(request.path, 80)} on this server, "
+                      "which is python-raven's local test web login service (a stand-in "
+                      "for Raven, for development and testing).")
         page = _page("error.html", exc.code or 500, status=None,
-                     status_text=f"{exc.code} {exc.name}", reason=exc.description,
-                     host=None, failed_here=False)
+                     status_text=f"{exc.code} {exc.name}", reason=reason,
+                     host=None, failed_here=False, not_found=exc.code == 404)
         allow = getattr(exc, "valid_methods", None)
         return (*page, {"Allow": ", ".join(allow)}) if allow else page
 
@@ -476,7 +778,8 @@ def _add_views(app: Flask) -> None:
     def headers(resp: WerkzeugResponse) -> WerkzeugResponse:
         resp.headers["Cache-Control"] = "no-store"
         resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "no-referrer"
+        # Other sites learn nothing; our own pages tell the logout page where from.
+        resp.headers["Referrer-Policy"] = "same-origin"
         resp.headers["Content-Security-Policy"] = (
             "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
         )

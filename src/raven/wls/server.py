@@ -21,16 +21,37 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-__all__ = ["LiveServer", "NotLoopbackError", "is_loopback", "serve"]
+__all__ = ["LiveServer", "NotLoopbackError", "is_loopback", "redact_responses", "serve"]
 
 LOCALHOST = "127.0.0.1"
-_RESPONSE_IN_URL = re.compile(r"([?&]WLS-Response=)[^&\s#]*")
+# A parameter in a logged URL. '?' ends a name too, so that "?a?WLS-Response=..."
+# is caught: hiding more than needed costs nothing.
+_PARAM_IN_URL = re.compile(r"([?&])([^&=\s?]*)=(\[not logged\]|[^&\s]*)")
+
+
+def _is_response_name(name: str) -> bool:
+    """Does ``name`` decode to ``WLS-Response``, however spelt (``WLS%2DResponse``,
+    ``wls-response``, percent-encoded more than once)?"""
+    for _ in range(5):
+        decoded = unquote_plus(name)
+        if decoded == name:
+            break
+        name = decoded
+    return name.lower() == "wls-response"
+
+
+def redact_responses(text: str) -> str:
+    """``text`` (a URL or a log line) with every WLS-Response value replaced."""
+    return _PARAM_IN_URL.sub(
+        lambda m: f"{m[1]}{m[2]}=[not logged]" if _is_response_name(m[2]) else m[0], text
+    )
 
 
 class NotLoopbackError(ValueError):
@@ -70,11 +91,22 @@ class _Handler(WSGIRequestHandler):
         finally:
             self.live._closed(self.connection)
 
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        environ["raven.listening_host"] = self.live.host  # see raven.wls.app
+        return environ
+
+    # A logged response could be replayed: keep it out of the log. The path is
+    # redacted before Werkzeug decodes it for display, the line again after.
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if not self.live.quiet:
-            # A logged response could be replayed: keep it out of the access log.
-            self.path = _RESPONSE_IN_URL.sub(r"\1[not logged]", self.path)
+            if hasattr(self, "path"):
+                self.path = redact_responses(self.path)
             super().log_request(code, size)
+
+    def log(self, type: str, message: str, *args: object) -> None:
+        super().log(type, "%s", redact_responses(message % args if args else message))
 
 
 class LiveServer:

@@ -75,16 +75,22 @@ def _as_user(item: User | Mapping[str, object] | Iterable[object]) -> User:
 
 
 class Users:
-    """The built-in test users plus extra ones, which win on a name clash."""
+    """The built-in test users (unless ``builtin`` is false) plus extra ones,
+    which win on a name clash."""
 
-    def __init__(self, extra: Iterable[User | Mapping[str, object] | Iterable[object]] = ()):
+    def __init__(
+        self, extra: Iterable[User | Mapping[str, object] | Iterable[object]] = (),
+        *, builtin: bool = True,
+    ):
+        self.builtin = builtin
         self.extra: dict[str, User] = {}
         for item in extra:
             user = _as_user(item)
             self.extra[user.name] = user
 
     def get(self, name: str) -> User | None:
-        return self.extra.get(name) or builtin_user(name)
+        found = self.extra.get(name)
+        return found if found or not self.builtin else builtin_user(name)
 
     def check_password(self, name: str, password: str) -> User | None:
         """The user, if the password is theirs; None for anything else."""

@@ -16,6 +16,8 @@ from urllib.parse import unquote_plus
 
 import click
 
+import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
+
 from . import __version__
 from .protocol import MAX_RESPONSE_LENGTH
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
+import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
+
 from .keys import DEMO_KEYS, SigningKey
 from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH, strip_query
 from .request import STAND_IN_WLS_URL

@@ -41,6 +41,8 @@ from .services import LIVE as LIVE_WLS
 from .services import WLS
 
 __version__ = "0.1.0"
+#: Tells this package from Sentry's client of the same name (see raven._guard).
+__ucam_raven__ = True
 
 __all__ = [
     "ATYPE_PWD", "PUBKEY2", "RAVEN_AUTH", "RAVEN_LOGOUT",

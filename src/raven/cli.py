@@ -16,6 +16,8 @@ from urllib.parse import unquote_plus
 
 import click
 
+import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
+
 from . import __version__
 from .protocol import MAX_RESPONSE_LENGTH
 
@@ -81,8 +83,11 @@ def server_options(default_port: int) -> Callable[[F], F]:
     return decorate
 
 
-def bind_server(app: Any, host: str, port: int, allow_non_loopback: bool) -> Any:
-    """Bind a :class:`raven.wls.server.LiveServer`, or fail with one line."""
+def bind_server(
+    app: Any, host: str, port: int, allow_non_loopback: bool, option: str = "--port"
+) -> Any:
+    """Bind a :class:`raven.wls.server.LiveServer`, or fail with one line
+    naming the ``option`` that chooses another port."""
     from .wls.server import LiveServer, NotLoopbackError
 
     try:
@@ -90,8 +95,9 @@ def bind_server(app: Any, host: str, port: int, allow_non_loopback: bool) -> Any
     except NotLoopbackError as exc:
         raise click.ClickException(f"{exc} (or pass --allow-non-loopback)") from None
     except OSError as exc:
+        hint = f"; choose another with {option} (0 picks a free one)" if port else ""
         raise click.ClickException(
-            f"cannot listen on {host} port {port}: {exc.strerror or exc}"
+            f"cannot listen on {host} port {port}: {exc.strerror or exc}{hint}"
         ) from None
 
 
@@ -225,37 +231,96 @@ def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
 
     if port == wls_port and port != 0:
         raise click.UsageError("--port and --wls-port must differ")
-    wls_server = bind_server(create_wls(), host, wls_port, allow_non_loopback)
+    running = _running_test_wls(host, wls_port) if wls_port else None
+    wls_server = None
+    if running is None:
+        wls_server = bind_server(create_wls(), host, wls_port, allow_non_loopback, "--wls-port")
+    wls_url = running or wls_server.url
     try:
         apps: list[Any] = []  # the app needs its own origin, known once bound
         demo_server = bind_server(
             lambda environ, start: apps[0](environ, start), host, port, allow_non_loopback
         )
         config: dict[str, Any] = {
-            "RAVEN_WLS": wls_server.url, "TRUSTED_HOSTS": [host],
+            "RAVEN_WLS": wls_url, "TRUSTED_HOSTS": [host],
             "RAVEN_ORIGIN": demo_server.url,
         }
         if os.environ.get("RAVEN_DEMO_SECRET_KEY"):
             config["SECRET_KEY"] = os.environ["RAVEN_DEMO_SECRET_KEY"]
         apps.append(create_demo(config))
     except BaseException:
-        wls_server.stop()
+        if wls_server is not None:
+            wls_server.stop()
         raise
     click.echo(f"python-raven demo. {TESTING_ONLY}")
-    click.echo(f"  Open           {demo_server.url}/   (Ctrl+C stops both servers)")
-    click.echo(f"  Test WLS       {wls_server.url}/")
+    stops = "both servers" if wls_server is not None else "the demo"
+    click.echo(f"  Open           {demo_server.url}/   (Ctrl+C stops {stops})")
+    if wls_server is not None:
+        click.echo(f"  Test WLS       {wls_url}/")
+    else:
+        click.echo(f"  Test WLS       {wls_url}/   (already running: used as it is, "
+                   "and left running)")
     click.echo("  Test users     test0001-test0500, password 'test' "
                "(test0001-test0400 are 'current')")
+    click.echo(f"  Use {host} in the address, not another name for it (such as localhost): "
+               "the demo answers to that name only")
     sys.stdout.flush()
-    wls_server.start()
+    if wls_server is not None:
+        wls_server.start()
     try:
         demo_server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         demo_server.stop()
-        wls_server.stop()
+        if wls_server is not None:
+            wls_server.stop()
     click.echo("Stopped.")
+
+
+def _running_test_wls(host: str, port: int) -> str | None:
+    """The base URL of a test WLS already serving at ``host:port`` (say a
+    ``raven wls`` in another terminal) that the demo can use: one that logs
+    test0001 in and signs with the demo key. None if nothing like it is there."""
+    import http.client
+    import ipaddress
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from .checks import validate_response
+    from .demoserver import Response as DemoResponse
+    from .errors import ResponseError
+    from .services import AUTHENTICATE_PATH
+
+    try:
+        if not ipaddress.ip_address(host).is_loopback:
+            return None  # only ever probe this machine
+    except ValueError:
+        if host != "localhost":
+            return None
+    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    back = f"http://{netloc}/probe"  # never visited: the answer is only read
+    form = urlencode({"ver": "3", "url": back, "userid": "test0001", "pwd": "test"})
+    connection = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        connection.request("POST", AUTHENTICATE_PATH, form,
+                           {"Content-Type": "application/x-www-form-urlencoded"})
+        answer = connection.getresponse()
+        location = answer.getheader("Location") or ""
+        answer.read()
+    except (OSError, http.client.HTTPException):
+        return None  # nothing listening, or not speaking HTTP
+    finally:
+        connection.close()
+    values = parse_qs(urlsplit(location).query).get("WLS-Response", [])
+    if answer.status != 303 or len(values) != 1:
+        return None
+    try:
+        r = validate_response(values[0], back, response_class=DemoResponse)
+    except ResponseError:
+        return None
+    if not (r.success and r.principal == "test0001" and "current" in r.ptags):
+        return None
+    return f"http://{netloc}"
 
 
 # --- raven request ------------------------------------------------------------------

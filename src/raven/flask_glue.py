@@ -40,6 +40,8 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
+
 from . import flow
 from .flow import MAX_TOKENS, REASONS, Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
 from .origin import HostError

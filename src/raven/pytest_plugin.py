@@ -1,6 +1,6 @@
 """pytest fixtures for testing Raven-protected applications.
 
-Installing python-raven registers this plugin (entry point ``pytest11``),
+Installing ucam-raven registers this plugin (entry point ``pytest11``),
 so the fixtures are there in any test suite with no import:
 
 - ``raven_login(client, path="/", principal="test0001", ...)`` logs a
@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
 
 from . import testing
 

@@ -8,14 +8,19 @@ trust that key (``raven.demoserver`` or a local test WLS), never by live
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
+from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
+import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
+
+from .errors import MalformedResponseError
 from .keys import DEMO_KEYS, SigningKey
-from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH, strip_query
+from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH, parse_issue, strip_query
 from .request import STAND_IN_WLS_URL
 from .response import STAND_IN_KEYS, mint_response
 
@@ -32,7 +37,7 @@ def make_response(
     ptags: Iterable[str] | None | object = _DEFAULT,
     auth: str | None | object = _DEFAULT,
     sso: Iterable[str] | None = None,
-    issue: datetime | None = None,
+    issue: datetime | str | None = None,
     life: int | None = None,
     params: str | None = None,
     msg: str | None = None,
@@ -47,7 +52,11 @@ def make_response(
     the protocol wants. Pass ``signing_key=None`` for an unsigned response,
     or your own :class:`raven.keys.SigningKey`. No rule is enforced here, so
     tests can also make the bad responses an attacker would.
+
+    ``issue`` is when the WLS made it (default: now): a ``datetime``, naive
+    UTC or aware, or the protocol's own text, e.g. ``"20200101T000000Z"``.
     """
+    issue = _issue_time(issue)
     success = status == 200
     if principal is _DEFAULT:
         principal = "test0001" if success else None
@@ -62,6 +71,27 @@ def make_response(
         url=url, status=status, principal=principal, ptags=ptags,  # type: ignore[arg-type]
         auth=auth, sso=sso, issue=issue, life=life, params=params,  # type: ignore[arg-type]
         msg=msg, ver=ver, id=id,
+    )
+
+
+def _issue_time(issue: object) -> datetime | None:
+    if issue is None:
+        return None
+    if isinstance(issue, datetime):
+        if issue.tzinfo is not None:
+            return issue.astimezone(timezone.utc).replace(tzinfo=None)
+        return issue
+    if isinstance(issue, str):
+        try:
+            return parse_issue(issue)
+        except MalformedResponseError:
+            raise ValueError(
+                f"issue={issue!r} is not in the protocol's form YYYYMMDDTHHMMSSZ, "
+                "e.g. '20200101T000000Z' (UTC)"
+            ) from None
+    raise TypeError(
+        f"issue must be a datetime (naive UTC, or aware) or text such as "
+        f"'20200101T000000Z', not {type(issue).__name__} {issue!r}"
     )
 
 
@@ -99,7 +129,8 @@ def login(
     if first.status_code not in _REDIRECTS:
         raise LoginFlowError(
             f"GET {path} answered {first.status_code}, not a redirect to the WLS: "
-            "is the view protected, and is the client logged out?"
+            f"is the view protected, and is the client logged out? The page said: "
+            f"{_page_text(first)!r}"
         )
     location = first.headers["Location"]
     if location.startswith(RAVEN_AUTH):
@@ -126,6 +157,17 @@ def login(
     if follow and answer.status_code in _REDIRECTS:
         return client.get(urljoin(back, answer.headers["Location"]))
     return answer
+
+
+def _page_text(response: Any, limit: int = 300) -> str:
+    """The words of a page, briefly: its text without tags or runs of spaces."""
+    get_data = getattr(response, "get_data", None)  # Werkzeug's; else requests' .text
+    body = get_data(as_text=True) if get_data is not None else str(response.text)
+    body = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", " ", body)
+    text = " ".join(unescape(re.sub(r"<[^>]*>", " ", body)).split())
+    if not text:
+        return "(nothing)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @contextmanager

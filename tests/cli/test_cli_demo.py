@@ -7,8 +7,13 @@ import socket
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
 
 import raven.demo as raven_demo
+from raven.keys import SigningKey
+from raven.wls import create_app as create_wls
 from raven.wls.server import LiveServer
 
 
@@ -39,7 +44,7 @@ def test_a_busy_port_is_one_line_and_frees_the_other(raven, which):
             other = spare.getsockname()[1]
         other_flag = "--wls-port" if which == "--port" else "--port"
         raven.one_line_error(raven("demo", which, port, other_flag, str(other)),
-                             "cannot listen", port)
+                             "cannot listen", port, f"choose another with {which} (0 picks")
     with socket.create_server(("127.0.0.1", other)):
         pass  # nothing was left listening on the other port
 
@@ -64,6 +69,41 @@ def test_the_demo_is_wired_to_the_wls_it_starts(raven, monkeypatch):
     assert config["TRUSTED_HOSTS"] == ["127.0.0.1"]
     assert config["SECRET_KEY"] == "kept across restarts"
     assert result.output.strip().endswith("Stopped.")
+    assert ("  Use 127.0.0.1 in the address, not another name for it (such as localhost): "
+            "the demo answers to that name only") in lines
+
+
+def test_a_test_wls_already_on_the_port_is_used(raven, monkeypatch):
+    made = []
+    real_create_app = raven_demo.create_app
+    monkeypatch.setattr(raven_demo, "create_app",
+                        lambda config=None: made.append(config) or real_create_app(config))
+    with LiveServer(create_wls()) as running:
+        port = running.url.rsplit(":", 1)[1]
+        monkeypatch.setattr(LiveServer, "serve_forever", lambda self: None)
+        result = raven("demo", "--port", "0", "--wls-port", port)
+    assert result.exit_code == 0, result.output
+    assert made[0]["RAVEN_WLS"] == running.url
+    assert (f"  Test WLS       {running.url}/   (already running: used as it is, and left "
+            "running)") in result.output.splitlines()
+    assert "(Ctrl+C stops the demo)" in result.output
+
+
+@pytest.mark.parametrize("kind", ["a plain web page", "a WLS with another key"])
+def test_something_else_on_the_wls_port_is_refused_naming_the_option(raven, kind):
+    if kind == "a plain web page":
+        app = Flask(__name__)
+        app.add_url_rule("/auth/authenticate.html", "page", lambda: "hello",
+                         methods=["GET", "POST"])
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        app = create_wls({"RAVEN_WLS_SIGNING_KEY": SigningKey.from_pem(pem, "7")})
+    with LiveServer(app) as other:
+        port = other.url.rsplit(":", 1)[1]
+        raven.one_line_error(raven("demo", "--port", "0", "--wls-port", port),
+                             "cannot listen", port, "choose another with --wls-port")
 
 
 def test_raven_demo_serves_a_login_until_interrupted(serving):
@@ -84,3 +124,21 @@ def test_raven_demo_serves_a_login_until_interrupted(serving):
     for url in (demo_url, wls_url):
         with pytest.raises(requests.ConnectionError):
             requests.get(url + "/", timeout=2)
+
+
+def test_raven_demo_logs_in_through_a_raven_wls_started_before_it(serving):
+    with serving("wls", "--port", "0", banner_lines=5) as wls_banner:
+        wls_url = wls_banner[1].split()[2].rstrip("/")
+        port = wls_url.rsplit(":", 1)[1]
+        with serving("demo", "--port", "0", "--wls-port", port, banner_lines=5) as banner:
+            demo_url = banner[1].split()[1].rstrip("/")
+            assert banner[2].split()[2] == wls_url + "/" and "already running" in banner[2]
+            browser = requests.Session()
+            form = browser.get(demo_url + "/protected", timeout=10)
+            assert form.url.startswith(wls_url + "/auth/authenticate.html?")
+            fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+                                     form.text))
+            fields.update(userid="test0003", pwd="test")
+            page = browser.post(wls_url + "/auth/authenticate.html", data=fields, timeout=10)
+            assert page.url == demo_url + "/protected" and "test0003" in page.text
+        assert requests.get(wls_url + "/", timeout=5).status_code == 200  # left running

@@ -26,11 +26,16 @@ def checks(r) -> dict[str, str]:
 
 
 def fields(r) -> dict[str, tuple[str, str]]:
-    table = re.search(r'<table id="fields">(.*?)</table>', r.get_data(as_text=True), re.S)
+    table = re.search(r'<table id="fields"[^>]*>(.*?)</table>', r.get_data(as_text=True), re.S)
     rows = re.findall(r'<th>([^<]+)</th><td class="raw">(.*?)</td><td>(.*?)</td>',
                       table.group(1), re.S)
-    return {name: (unescape(re.sub(r"<[^>]+>", "", raw)), unescape(meaning))
-            for name, raw, meaning in rows}
+    return {name: (unescape(re.sub(r"<[^>]+>", "", raw)), unescape(re.sub(r"<[^>]+>", "", m)))
+            for name, raw, m in rows}
+
+
+def unverified_warning(r) -> str | None:
+    found = re.search(r'<p class="failed" id="unverified">(.*?)</p>', r.text, re.S)
+    return None if found is None else " ".join(unescape(found.group(1)).split())
 
 
 def verdict(r) -> str:
@@ -110,6 +115,8 @@ def test_a_cancel_without_a_signature_is_valid_but_unsigned(visitor):
                                  "(status 410).")
     assert checks(r)["signature"] == "not checked"
     assert "ptags" not in fields(r)  # a version 1 response has none
+    assert unverified_warning(r).startswith("The signature was not checked: nothing shows")
+    assert fields(r)["status"][1].startswith("claimed: ")
 
 
 def test_a_stale_response_fails_the_issue_check(visitor):
@@ -132,7 +139,51 @@ def test_a_damaged_response_shows_its_parts_escaped(visitor):
 def test_a_tampered_response_fails_the_signature(visitor):
     r = paste(visitor, make_response(HERE).replace("test0001", "test0002"), url=HERE)
     assert checks(r)["signature"] == "failed"
-    assert fields(r)["principal"][0] == "test0002"
+    assert fields(r)["principal"] == ("test0002", "claimed: who logged in")
+    assert unverified_warning(r) == (
+        "The signature did not verify: nothing shows that a WLS wrote these fields. They "
+        "are only what the text claims; they say nothing about who logged in.")
+    assert "<h2>Fields, unverified</h2>" in r.text
+
+
+def test_a_verified_response_shows_its_fields_as_genuine(visitor):
+    r = paste(visitor, make_response(HERE), url=HERE)
+    assert r.status_code == 200
+    assert unverified_warning(r) is None and "<h2>Fields</h2>" in r.text
+    assert fields(r)["principal"] == ("test0001", "who logged in")
+
+
+def test_a_verified_response_failing_a_later_check_keeps_its_fields_genuine(visitor):
+    r = paste(visitor, make_response("http://elsewhere/"), url=HERE)
+    assert r.status_code == 400 and checks(r)["url"] == "failed"
+    assert unverified_warning(r) is None
+    assert fields(r)["principal"] == ("test0001", "who logged in")
+
+
+@pytest.mark.parametrize(("pasted", "error"), [
+    ("", "Paste a WLS-Response to inspect."),
+    ("   ", "Paste a WLS-Response to inspect."),
+    ("http://h/?WLS-Response=a&WLS-Response=b",
+     "The text should hold one non-empty WLS-Response, it holds 2."),
+])
+def test_a_form_without_a_response_comes_back_with_the_error_inline(visitor, pasted, error):
+    r = paste(visitor, pasted, url="http://kept/", params="kept too")
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert re.search(r'<p class="failed" id="error" role="alert">(.*?)</p>', html).group(1) == (
+        error)
+    assert 'value="http://kept/"' in html and 'value="kept too"' in html
+    assert unescape(re.search(r'<textarea [^>]*>(.*?)</textarea>', html, re.S).group(1)) == pasted
+    assert 'id="verdict"' not in html
+
+
+def test_the_page_names_no_command_line_flags(visitor):
+    r = paste(visitor, make_response(HERE), trust="live")
+    assert checks(r)["kid"] == "failed"
+    notes = re.findall(r'<p class="note">(.*?)</p>', r.text, re.S)
+    assert any("check the response as one from the demo server or a local test WLS to see "
+               "the rest." in note for note in notes), notes
+    assert "--" not in r.text.split("<main>")[1].split("</main>")[0]
 
 
 @pytest.mark.parametrize("form", [

@@ -75,7 +75,8 @@ def test_a_current_user_logs_in_then_logs_out_fully(person, screenshot_to):
     text = person.wait_for("Hello, test0001")
     assert person.url == person.demo + "/protected"
     assert person.driver.find_element(By.ID, "ptags").text == "current"
-    for label in ("issue", "life", "last use", "expires", "expires_all", "config max life"):
+    for label in ("issue", "life", "last use", "expires", "expires_all",
+                  "the longest login this site allows"):
         assert label in text
 
     person.open("/")

@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -103,7 +104,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The glue's refusal pages extend raven/base.html: give them our layout.
     app.jinja_loader = ChoiceLoader([  # type: ignore[method-assign]
         FileSystemLoader(TEMPLATES),
-        _Renamed(FileSystemLoader(TEMPLATES), {"raven/base.html": "base.html"}),
+        _Renamed(FileSystemLoader(TEMPLATES), {"raven/base.html": "raven_base.html"}),
     ])
     app.register_blueprint(bp)
     app.context_processor(_template_context)
@@ -138,7 +139,12 @@ def configured_wls() -> WLS:
 
 @bp.get("/")
 def index() -> str:
-    return render_template("index.html")
+    principal = auth_decorator.principal
+    # Someone the protected page refuses is offered a log-out, not a link to a 403.
+    refused = principal is not None and not auth_decorator.check_authorised(
+        principal, auth_decorator.ptags or frozenset()
+    )
+    return render_template("index.html", refused=refused)
 
 
 @bp.get("/protected")
@@ -153,7 +159,16 @@ def protected() -> str:
         last=auth_decorator.last,
         expires=auth_decorator.expires,
         expires_all=auth_decorator.expires_all or [],
+        limits=_LIMITS,
     )
+
+
+#: The reasons in AuthDecorator.expires_all, in words.
+_LIMITS = {
+    "config max life": "the longest login this site allows",
+    "wls life": "the end of your session with the WLS",
+    "inactive": "after this long without a visit",
+}
 
 
 # --- logging out --------------------------------------------------------------------
@@ -351,17 +366,19 @@ def inspect() -> Any:
     if request.method == "GET":
         values = request.args.getlist("WLS-Response")
         if not values:
-            return render_template("inspect.html", form=form, result=None)
+            return render_template("inspect.html", form=form, result=None, error=None)
         if len(values) > 1:
             abort(400, "The address holds more than one WLS-Response.")
         text, arrived_at = values[0], _this_url_without_response()
     else:
+        pasted = request.form.get("response", "")
         try:
-            text, arrived_at = extract(request.form.get("response", ""))
+            text, arrived_at = extract(pasted)
         except ValueError as exc:
-            abort(400, f"{exc}.")
+            why = str(exc)
+            return _inspect_form_again(form, pasted, f"{why[:1].upper()}{why[1:]}.")
         if not text:
-            abort(400, "Paste a WLS-Response to inspect.")
+            return _inspect_form_again(form, pasted, "Paste a WLS-Response to inspect.")
     form["response"] = text
     if not form["url"] and arrived_at:
         form["url"] = arrived_at
@@ -374,8 +391,22 @@ def inspect() -> Any:
         aauth=aauth,
         params=form["params"] or None,
     )
-    page = render_template("inspect.html", form=form, result=result)
+    # Until the signature verifies, the fields are only what the text claims.
+    verified = any(c.name == "signature" and c.state == "passed" for c in result.checks)
+    notes = [_CLI_FLAG.sub("", note) for note in result.notes]
+    page = render_template("inspect.html", form=form, result=result, verified=verified,
+                           notes=notes, error=None)
     return page, 200 if result.valid else 400
+
+
+#: explain()'s notes serve the command line too; a page has no flags to pass.
+_CLI_FLAG = re.compile(r" \(--[a-z][a-z-]*\)")
+
+
+def _inspect_form_again(form: dict[str, str], pasted: str, error: str) -> tuple[str, int]:
+    """The form as it was sent, with what is wrong with it (as the builder does)."""
+    form["response"] = pasted
+    return render_template("inspect.html", form=form, result=None, error=error), 400
 
 
 def _this_url_without_response() -> str:
@@ -413,12 +444,36 @@ def _template_context() -> dict[str, Any]:
         host_ok = True
     return {
         "host_ok": host_ok,
+        # For the glue's 403 page: a button that logs out here and of the WLS,
+        # so that someone else can log in.
+        "logout_url": url_for("demo.logout") if host_ok else None,
+        "logout_fields": _FullLogoutFields(),
         "wls": configured_wls(),
         "csrf_token": _csrf_token,
         "user": session.get(USER),
         "login_method": session.get(METHOD),
         "raven_principal": auth_decorator.principal,
     }
+
+
+class _FullLogoutFields(Mapping[str, str]):
+    """The hidden fields of a full log-out form. The CSRF token is made
+    only when a page shows the form, so other pages set no cookie."""
+
+    _NAMES = ("csrf", "wls")
+
+    def __getitem__(self, name: str) -> str:
+        if name == "csrf":
+            return _csrf_token()
+        if name == "wls":
+            return "yes"
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._NAMES)
+
+    def __len__(self) -> int:
+        return len(self._NAMES)
 
 
 def _utc(epoch: int | None) -> str:
@@ -452,7 +507,35 @@ def _error_page(error: HTTPException) -> Any:
     headers = {}
     if getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
-    return render_template("error.html", error=error), error.code or 500, headers
+    right = _right_address() if isinstance(error, SecurityError) else None
+    page = render_template("error.html", error=error, right_address=right)
+    return page, error.code or 500, headers
+
+
+_PORT = re.compile(r":(\d{1,5})$")
+
+
+def _right_address() -> str | None:
+    """Where this page is at the address the demo answers to, for someone
+    who typed ``localhost`` instead of ``127.0.0.1``: the configured origin
+    (else the first trusted host, with the port asked for) and the same
+    path; the query is left behind."""
+    path = quote(request.script_root + request.path)
+    origin = current_app.config.get("RAVEN_ORIGIN")
+    if isinstance(origin, (list, tuple)):
+        origin = origin[0] if origin else None
+    if isinstance(origin, str) and origin:
+        return origin.rstrip("/") + path
+    trusted = current_app.config.get("TRUSTED_HOSTS") or request.trusted_hosts or []
+    hosts = [h for h in trusted if not h.startswith(".")]
+    if not hosts:
+        return None
+    port = _PORT.search(request.environ.get("HTTP_HOST", ""))
+    netloc = hosts[0] if ":" not in hosts[0] else f"[{hosts[0]}]"
+    if port:
+        netloc += port.group(0)
+    scheme = request.environ.get("wsgi.url_scheme", "http")
+    return f"{scheme}://{netloc}{path}"
 
 
 def _security_headers(response: WerkzeugResponse) -> WerkzeugResponse:

@@ -299,11 +299,21 @@ def _running_test_wls(host: str, port: int) -> str | None:
             return None
     netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     back = f"http://{netloc}/probe"  # never visited: the answer is only read
-    form = urlencode({"ver": "3", "url": back, "userid": "test0001", "pwd": "test"})
+    query = urlencode({"ver": "3", "url": back})
     connection = http.client.HTTPConnection(host, port, timeout=2)
-    try:
+    try:  # the login form first: its anti-forgery token and cookie
+        connection.request("GET", f"{AUTHENTICATE_PATH}?{query}")
+        page = connection.getresponse()
+        cookie = (page.getheader("Set-Cookie") or "").split(";", 1)[0]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.read(65536).decode(
+            "utf-8", "replace"))
+        if token is None or not cookie:
+            return None
+        form = urlencode({"ver": "3", "url": back, "userid": "test0001", "pwd": "test",
+                          "csrf_token": token.group(1)})
         connection.request("POST", AUTHENTICATE_PATH, form,
-                           {"Content-Type": "application/x-www-form-urlencoded"})
+                           {"Content-Type": "application/x-www-form-urlencoded",
+                            "Cookie": cookie})
         answer = connection.getresponse()
         location = answer.getheader("Location") or ""
         answer.read()

@@ -1,0 +1,129 @@
+"""Any Ucam-WebAuth server, by settings alone: a second local test WLS with
+its own freshly made key and its own URL path, over real HTTP; a rollover
+of its keys; and the seed's subclass form beside it."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+
+from raven.flask_glue import AuthDecorator
+from raven.keys import PUBKEY901, SigningKey
+from raven.wls import create_app as create_wls
+from raven.wls.server import LiveServer
+
+
+class Form(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.action, self.fields = "", {}
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and not self.action:
+            self.action = a.get("action") or ""
+        elif tag == "input" and a.get("type") == "hidden":
+            self.fields[a["name"]] = a.get("value") or ""
+
+
+def new_key(kid: str) -> SigningKey:
+    return SigningKey(rsa.generate_private_key(public_exponent=65537, key_size=2048), kid)
+
+
+def write_public(key: SigningKey, path) -> None:
+    path.write_bytes(key.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def society_wls(key: SigningKey) -> LiveServer:
+    return LiveServer(create_wls({
+        "RAVEN_WLS_SIGNING_KEY": key,
+        "RAVEN_WLS_AUTHENTICATE_PATH": "/society/webauth/login",
+        "RAVEN_WLS_USERS": [("soc42", "secret", {"current"})],
+    })).start()
+
+
+def site_for(**config) -> LiveServer:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="any wls", **config)
+    auth = AuthDecorator(desc="Society site")
+
+    @app.route("/members")
+    @auth
+    def members() -> str:
+        return "Hello " + auth.principal
+
+    def told_its_origin(url: str) -> Flask:
+        app.config["RAVEN_ORIGIN"] = url
+        return app
+
+    return LiveServer.of(told_its_origin).start()
+
+
+def log_in(site_url: str, user: str = "soc42", password: str = "secret") -> requests.Response:
+    http = requests.Session()
+    page = http.get(site_url + "/members", timeout=10)
+    form = Form(page.text)
+    return http.post(urljoin(page.url, form.action),
+                     data={**form.fields, "userid": user, "pwd": password}, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return new_key("42"), new_key("43")
+
+
+def test_a_second_wls_with_its_own_key_and_path_by_settings_alone(keys, tmp_path):
+    old, _ = keys
+    write_public(old, tmp_path / "pubkey42.pem")
+    wls = society_wls(old)
+    try:
+        site = site_for(RAVEN_WLS=wls.url + "/society/webauth/login",
+                        RAVEN_KEY_DIR=str(tmp_path))
+        try:
+            done = log_in(site.url)
+            assert (done.status_code, done.text) == (200, "Hello soc42")
+            assert done.url == site.url + "/members"
+        finally:
+            site.stop()
+        # the same site trusting only the demo key refuses that server's logins
+        strict = site_for(RAVEN_WLS=wls.url + "/society/webauth/login",
+                          RAVEN_KEYS={"901": PUBKEY901})
+        try:
+            refused = log_in(strict.url)
+            assert refused.status_code == 400 and "Check that failed: kid" in refused.text
+        finally:
+            strict.stop()
+    finally:
+        wls.stop()
+
+
+def test_rollover_old_and_new_trusted_then_the_old_dropped(keys, tmp_path):
+    old, new = keys
+    write_public(old, tmp_path / "pubkey42.pem")
+    write_public(new, tmp_path / "pubkey43.pem")
+    for key in (old, new):  # rollover: both kids trusted at once
+        wls = society_wls(key)
+        site = site_for(RAVEN_WLS=wls.url + "/society/webauth/login",
+                        RAVEN_KEY_DIR=str(tmp_path))
+        try:
+            assert log_in(site.url).text == "Hello soc42"
+        finally:
+            site.stop()
+            wls.stop()
+    (tmp_path / "pubkey42.pem").unlink()  # rollover done: the old key goes
+    wls = society_wls(old)
+    site = site_for(RAVEN_WLS=wls.url + "/society/webauth/login", RAVEN_KEY_DIR=str(tmp_path))
+    try:
+        refused = log_in(site.url)
+        assert refused.status_code == 400 and "Check that failed: kid" in refused.text
+    finally:
+        site.stop()
+        wls.stop()

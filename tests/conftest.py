@@ -4,7 +4,6 @@ with the demo key."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -64,7 +63,7 @@ class Browser:
         if stored is None:
             return None
         state = State.load(stored)
-        login = {} if state.login is None else dataclasses.asdict(state.login)
+        login = {} if state.login is None else state.login._asdict()
         return {"tokens": list(state.tokens), **login}
 
     def edit_state(self, **changes: Any) -> None:
@@ -72,9 +71,7 @@ class Browser:
         with self.client.session_transaction(base_url=self.base_url) as sess:
             state = State.load(sess[SESSION_KEY])
             assert state.login is not None, "not logged in"
-            sess[SESSION_KEY] = dataclasses.replace(
-                state, login=dataclasses.replace(state.login, **changes)
-            ).dump()
+            sess[SESSION_KEY] = state._replace(login=state.login._replace(**changes)).dump()
 
 
 def build_app(

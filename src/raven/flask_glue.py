@@ -25,7 +25,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import replace
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context, redirect, request, session
@@ -173,7 +172,10 @@ class AuthDecorator:
         extension = app.extensions.setdefault(_EXTENSION, {})
         if not extension:  # once per app, for every decorator; may be first request
             app.after_request_funcs.setdefault(None, []).append(_add_cache_control)
-        extension[self] = _FlaskSettings(settings, app)
+        # The settings' own rule, unless a subclass brings its own.
+        overridden = type(self).check_authorised is not AuthDecorator.check_authorised
+        extension[self] = _FlaskSettings(settings, app, self.check_authorised if overridden
+                                         else None)
         return settings
 
     def _flask_settings(self) -> _FlaskSettings:
@@ -222,16 +224,14 @@ class AuthDecorator:
         fs = self._flask_settings()
         stored = session.get(SESSION_KEY)
         decision = flow.decide(
-            _incoming(stored), stored, fs.settings, time.time(), _new_token,
-            self.check_authorised,
+            _incoming(stored), stored, fs.settings, time.time(), _new_token, fs.authorise,
         )
         flow.emit(decision, logger)
         if isinstance(decision, Allow):
             if decision.state is not None:
                 session[SESSION_KEY] = decision.state.dump()
-            g._raven_login = (self, decision.login)
-            if fs.settings.cache_control:
-                g._raven_cache_control = fs.settings.cache_control
+            # For the properties, and the Cache-Control of this answer.
+            g._raven = (self, decision.login, fs.settings.cache_control)
             return None
         if isinstance(decision, Refuse):
             if decision.state is not None:
@@ -266,7 +266,7 @@ class AuthDecorator:
     # --- the session, as properties ------------------------------------------
 
     def _login(self) -> Login | None:
-        cached = g.get("_raven_login")
+        cached = g.get("_raven")
         if cached is not None and cached[0] is self:
             return cached[1]  # type: ignore[no-any-return]
         login = flow.State.load(session.get(SESSION_KEY)).login
@@ -323,7 +323,7 @@ class AuthDecorator:
         """This site's absolute URL for ``path``, from the origins the
         operator allowed (never from the Host header alone): for a
         hand-written flow's ``url``. Raises a 400 for a host not allowed."""
-        incoming = replace(_incoming(None), path=path)
+        incoming = _incoming(None)._replace(path=path)
         try:
             return flow.own_url(incoming, self._settings(), query)
         except HostError as exc:
@@ -339,15 +339,19 @@ class AuthDecorator:
         the WLS has none)."""
         location = flow.logout(self._settings())
         session.pop(SESSION_KEY, None)
-        g.pop("_raven_login", None)
+        g.pop("_raven", None)
         return redirect(location or request.root_path + "/", code=303)
 
 
 class _FlaskSettings:
     """A decorator's settings for one app, with the app's templates."""
 
-    def __init__(self, settings: Settings, app: Flask) -> None:
+    def __init__(
+        self, settings: Settings, app: Flask,
+        authorise: Callable[[str, frozenset[str]], bool] | None,
+    ) -> None:
         self.settings = settings
+        self.authorise = authorise
         self._app = app
         self._jinja_env: Environment | None = None
 
@@ -436,9 +440,13 @@ def _rotate_session() -> None:
 def _add_cache_control(response: WerkzeugResponse) -> WerkzeugResponse:
     """Keep a shared cache from storing a page meant for one user
     (mod_ucam_webauth's AACacheControl On); a view's own stricter choice stays."""
-    value = g.get("_raven_cache_control")
-    if value is not None:
-        merged = flow.cache_control(response.headers.get("Cache-Control"), value)
-        if merged is not None:
+    authenticated = g.get("_raven")
+    value = authenticated and authenticated[2]
+    if value:
+        existing = response.headers.get("Cache-Control")
+        merged = flow.cache_control(existing, value)
+        if existing is None:
+            response.headers.add("Cache-Control", value)  # add: no second scan
+        elif merged is not None:
             response.headers["Cache-Control"] = merged
     return response

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
 from .checks import run_checks
@@ -45,11 +45,13 @@ MAX_TOKENS = 5
 #: Layout version of the stored state; any other is no login.
 STATE_VERSION = 2
 
+# Login, State, Incoming and Allow are made on every request: named tuples,
+# immutable and cheaper to build than frozen dataclasses.
+
 # --- the stored state ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Login:
+class Login(NamedTuple):
     """Who is logged in, how, and through which WLS and key."""
 
     principal: str
@@ -75,8 +77,7 @@ class Login:
         return settings.wls.made(self.issuer) and self.expired(settings, now) is None
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
     """What we keep in a browser's session: one reader, one writer."""
 
     tokens: tuple[str, ...] = ()
@@ -98,7 +99,7 @@ class State:
 
     def with_token(self, token: str) -> State:
         """A login is starting: remember its params token."""
-        return replace(self, tokens=(*self.tokens[-(MAX_TOKENS - 1):], token))
+        return self._replace(tokens=(*self.tokens[-(MAX_TOKENS - 1):], token))
 
     def spend(self, params: str) -> State:
         """A response carrying ``params`` arrived: forget the token, which
@@ -108,7 +109,7 @@ class State:
                 "the response does not answer a login started by this browser "
                 "session, or it was used already", field="params",
             )
-        return replace(self, tokens=tuple(t for t in self.tokens if t != params))
+        return self._replace(tokens=tuple(t for t in self.tokens if t != params))
 
     @classmethod
     def load(cls, value: object) -> State:
@@ -145,8 +146,7 @@ def _split(text: str) -> frozenset[str]:
 # --- a request, and the decisions ---------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(NamedTuple):
     """What an adapter knows about one request.
 
     ``scheme`` and ``host`` are as the framework sees them (``host`` is the
@@ -172,8 +172,7 @@ class LogLine:
     message: str
 
 
-@dataclass(frozen=True)
-class Allow:
+class Allow(NamedTuple):
     login: Login
     state: State | None = None  # None: unchanged
     log: LogLine | None = None
@@ -297,8 +296,8 @@ def decide(
                                   f"ptags {shown(','.join(sorted(login.ptags)))}"),
         )
     if settings.inactive_timeout is not None and now - login.last >= settings.last_resolution:
-        login = replace(login, last=int(now))
-        return Allow(login, replace(state, login=login))
+        login = login._replace(last=int(now))
+        return Allow(login, state._replace(login=login))
     return Allow(login)
 
 

@@ -253,7 +253,7 @@ class RavenMiddleware:
         """The core's decision for this request, as None (go on) or an answer."""
         incoming = _incoming(scope, context.came_back)
         decision = flow.decide(incoming, context.stored, settings, time.time(),
-                               secrets.token_urlsafe(16), authorise)
+                               _new_token, authorise)
         flow.emit(decision, logger)
         if isinstance(decision, Allow):
             context.store(decision.state)
@@ -263,7 +263,7 @@ class RavenMiddleware:
             return None
         if isinstance(decision, Refuse):
             context.store(decision.state)
-            return self._page(decision)
+            return self._page(scope, decision)
         if isinstance(decision, LoggedIn) and decision.state is not None:
             context.rotate = decision.new_identity
             context.store(decision.state)
@@ -287,9 +287,10 @@ class RavenMiddleware:
         scope["raven"] = {"principal": user.principal, "ptags": user.ptags,
                           "expires": user.expires}
 
-    def _page(self, refusal: Refuse) -> Response:
+    def _page(self, scope: Scope, refusal: Refuse) -> Response:
         context = {"check": refusal.check, "reason": refusal.reason, **refusal.context,
-                   "status": refusal.status}
+                   "status": refusal.status,
+                   "request": _PageRequest(scope.get("root_path", ""))}
         body = self._templates.get_template(f"raven/{refusal.page}.html").render(context)
         return HTMLResponse(body, refusal.status,
                             headers={**refusal.headers, "Cache-Control": "no-store"})
@@ -359,6 +360,13 @@ class RavenMiddleware:
         if self.https_only:
             morsel["secure"] = True
         headers.append("Set-Cookie", morsel.OutputString())
+
+
+class _PageRequest:
+    """What the pages read of the request (named as Flask names it)."""
+
+    def __init__(self, root_path: str) -> None:
+        self.script_root = root_path
 
 
 class _Answer(Exception):
@@ -488,3 +496,7 @@ def _hashable(value: Any) -> Any:
         return tuple(sorted(map(str, value)))
     return value if isinstance(value, (str, int, float, bool, type(None))) else id(value)
 
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(16)

@@ -3,6 +3,7 @@ test WLS, and a TestClient that knows the Ucam-WebAuth round trip."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -142,7 +143,8 @@ class Browser:
             return None
         stored = URLSafeTimedSerializer(SECRET, salt="raven").loads(raw)
         state = State.load(stored)
-        return {"tokens": list(state.tokens), **state.dump().get("login", {})}
+        login = {} if state.login is None else dataclasses.asdict(state.login)
+        return {"tokens": list(state.tokens), **login}
 
 
 _DROP = object()

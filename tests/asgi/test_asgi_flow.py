@@ -75,6 +75,7 @@ def test_not_authorised_is_403(browser_for, starlette_app, raven_log):
     assert r.status_code == 403
     assert "You may not see this page" in r.text
     assert "test0001" in r.text
+    assert '<a href="/" id="forbidden-home">' in r.text
     assert r.headers["cache-control"] == "no-store"
     assert "not authorised" in raven_log(logging.INFO)[-1].getMessage()
 

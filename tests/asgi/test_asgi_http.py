@@ -84,7 +84,13 @@ def test_login_sso_and_logout_over_uvicorn(wls, uvicorn_server):
         assert trail == [303, 303, 303, 200]  # app, WLS (sso), app, page
         out = go(http, server.url + "/logout", "POST")
         assert out.url == wls + "/auth/logout.html"
-        assert go(http, server.url + "/members").url.startswith(wls)
+        assert "raven" not in http.cookies  # forgotten here
+        form = LoginForm(out.text)  # the WLS's own button ends its session
+        done = go(http, urljoin(out.url, form.action), "POST", data=form.fields)
+        assert "Logged out of the test web login service" in done.text
+        page = go(http, server.url + "/members")
+        assert page.url.startswith(wls)  # a password again
+        assert "pwd" in page.text
 
 
 def test_wrong_port_in_host_is_a_400_over_uvicorn(wls, uvicorn_server):

@@ -93,5 +93,7 @@ def test_log_in_see_a_refusal_and_log_out(browser, site):
     wait_for(browser, "Hello, test0001")
     browser.find_element(By.ID, "logout").click()
     WebDriverWait(browser, 10).until(lambda d: d.current_url.startswith(wls))
+    browser.find_element(By.ID, "logout").click()  # the WLS's own button
+    wait_for(browser, "Logged out of the test web login service")
     browser.get(url + "/members")
     wait_for(browser, "Log in to the test web login service")

@@ -112,7 +112,9 @@ def login(
     follow: bool = True,
     **fields: Any,
 ) -> Any:
-    """Log a Flask test client in through the application's real Raven flow.
+    """Log a test client in through the application's real Raven flow: a
+    Flask test client, or Starlette's / FastAPI's ``TestClient`` (any client
+    built on httpx; redirects are followed here, one at a time).
 
     Requests ``path``, which must redirect to a WLS; answers that request as
     the WLS would (a signed response for its ``url``, carrying its
@@ -125,7 +127,7 @@ def login(
     the demo server or a local test WLS: an application configured for live
     Raven is refused with an explanation rather than fooled.
     """
-    first = client.get(path)
+    first = _get(client, path)
     if first.status_code not in _REDIRECTS:
         raise LoginFlowError(
             f"GET {path} answered {first.status_code}, not a redirect to the WLS: "
@@ -153,9 +155,9 @@ def login(
     response = make_response(url, principal, status=status, ptags=ptags, ver=ver, **fields)
     back = strip_query(url) if ver == 1 else url  # version 1 loses the query
     sep = "&" if "?" in back else "?"
-    answer = client.get(back + sep + urlencode({"WLS-Response": response}))
+    answer = _get(client, back + sep + urlencode({"WLS-Response": response}))
     if follow and answer.status_code in _REDIRECTS:
-        return client.get(urljoin(back, answer.headers["Location"]))
+        return _get(client, urljoin(back, answer.headers["Location"]))
     return answer
 
 
@@ -168,6 +170,14 @@ def _page_text(response: Any, limit: int = 300) -> str:
     if not text:
         return "(nothing)"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _get(client: Any, url: str) -> Any:
+    """GET without following redirects: an httpx client (Starlette's
+    TestClient) follows them unless told not to; Flask's never does."""
+    if hasattr(client, "follow_redirects"):
+        return client.get(url, follow_redirects=False)
+    return client.get(url)
 
 
 @contextmanager

@@ -1,0 +1,231 @@
+"""Starlette and FastAPI apps behind RavenMiddleware, configured for a local
+test WLS, and a TestClient that knows the Ucam-WebAuth round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from fastapi import Depends, FastAPI
+from itsdangerous import URLSafeTimedSerializer
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from raven.asgi import RavenMiddleware, RavenUser, logout, raven_user
+from raven.flow import State
+from raven.testing import login
+
+BASE = "https://www.example.cam.ac.uk"
+LOCAL_WLS = "http://127.0.0.1:5001"
+SECRET = "asgi test secret"
+
+
+def settings_dict(**overrides: Any) -> dict[str, Any]:
+    options: dict[str, Any] = {"origin": BASE, "wls": LOCAL_WLS, "desc": "Test site"}
+    options.update(overrides)
+    return {k: v for k, v in options.items() if v is not _DROP}
+
+
+async def whoami(request: Request) -> JSONResponse:
+    user = request.user
+    return JSONResponse({
+        "authenticated": user.is_authenticated,
+        "name": user.display_name,
+        "scopes": list(request.auth.scopes),
+        "raven": {**request.scope["raven"], "ptags": sorted(request.scope["raven"]["ptags"] or [])},
+    })
+
+
+async def home(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("You are " + request.user.display_name)
+
+
+def build_starlette(
+    *, paths: Any = ("/", ), exempt: Any = ("/public", "/logout"), session: bool = False,
+    **options: Any,
+) -> Starlette:
+    """Every path protected but /public and /logout (unless told otherwise)."""
+    middleware = [Middleware(SessionMiddleware, secret_key="session secret",
+                             https_only=True)] if session else []
+    middleware.append(Middleware(
+        RavenMiddleware, secret_key=None if session else SECRET, paths=paths, exempt=exempt,
+        **settings_dict(**options),
+    ))
+    routes = [
+        Route("/", home),
+        Route("/page", home, methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/public", whoami),
+        Route("/logout", logout, methods=["POST"]),
+    ]
+    return Starlette(routes=routes, middleware=middleware)
+
+
+STAFF = raven_user(require_ptags={"staff"})
+ADMIN = raven_user(iact=True)
+
+
+def build_fastapi(**options: Any) -> FastAPI:
+    """Nothing protected by the middleware: each route says what it needs."""
+    app = FastAPI()
+
+    @app.get("/")
+    def home(user: Annotated[RavenUser, Depends(raven_user)]) -> dict[str, Any]:
+        return {"principal": user.principal, "name": user.display_name,
+                "ptags": sorted(user.ptags), "expires": user.expires}
+
+    @app.get("/staff")
+    def staff(user: Annotated[RavenUser, Depends(STAFF)]) -> str:
+        return "staff page for " + user.principal
+
+    @app.get("/admin")
+    def admin(user: Annotated[RavenUser, Depends(ADMIN)]) -> str:
+        return "ADMIN for " + user.principal
+
+    @app.get("/public")
+    def public(request: Request) -> dict[str, Any]:
+        return {"authenticated": request.user.is_authenticated,
+                "principal": request.scope["raven"]["principal"]}
+
+    app.post("/logout")(logout)
+    app.add_middleware(RavenMiddleware, secret_key=SECRET, paths=(),
+                       **settings_dict(**options))
+    return app
+
+
+class Browser:
+    """A TestClient that keeps cookies and follows no redirect by itself."""
+
+    def __init__(self, app: Any, base_url: str = BASE) -> None:
+        self.app = app
+        self.client = TestClient(app, base_url=base_url, follow_redirects=False)
+        self.base_url = base_url
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.client.request(method, path, **kwargs)
+
+    def start(self, path: str = "/", **kwargs: Any) -> tuple[str, str, dict[str, str]]:
+        """Visit a protected page; return (url, params, whole query) sent to the WLS."""
+        r = self.get(path, **kwargs)
+        assert r.status_code == 303, r.text
+        query = {k: v[0] for k, v in parse_qs(urlsplit(r.headers["location"]).query).items()}
+        return query["url"], query["params"], query
+
+    def come_back(self, url: str, response: str, method: str = "GET", **kwargs: Any) -> Any:
+        sep = "&" if "?" in url else "?"
+        return self.request(method, url + sep + urlencode({"WLS-Response": response}), **kwargs)
+
+    def login(self, path: str = "/", **response_kwargs: Any) -> Any:
+        return login(self.client, self.base_url + path, **response_kwargs)
+
+    @property
+    def cookie(self) -> str | None:
+        return self.client.cookies.get("raven")
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The stored state, flattened: tokens and, if logged in, the login."""
+        raw = self.cookie
+        if raw is None:
+            return None
+        stored = URLSafeTimedSerializer(SECRET, salt="raven").loads(raw)
+        state = State.load(stored)
+        login = {} if state.login is None else dataclasses.asdict(state.login)
+        return {"tokens": list(state.tokens), **login}
+
+
+_DROP = object()
+
+
+@pytest.fixture
+def drop() -> object:
+    return _DROP
+
+
+@pytest.fixture
+def browser() -> Browser:
+    return Browser(build_starlette())
+
+
+@pytest.fixture
+def browser_for() -> Callable[..., Browser]:
+    return Browser
+
+
+@pytest.fixture
+def raven_log(caplog: pytest.LogCaptureFixture) -> Callable[[int], list[logging.LogRecord]]:
+    """Records of the ``raven`` logger at a level, without the demo-key notice."""
+    caplog.set_level(logging.DEBUG, logger="raven")
+
+    def records(level: int = logging.WARNING) -> list[logging.LogRecord]:
+        return [
+            r for r in caplog.records
+            if r.name == "raven" and r.levelno == level and "demo key" not in r.getMessage()
+        ]
+
+    return records
+
+
+@pytest.fixture
+def starlette_app() -> Callable[..., Starlette]:
+    return build_starlette
+
+
+@pytest.fixture
+def fastapi_app() -> Callable[..., FastAPI]:
+    return build_fastapi
+
+
+@pytest.fixture
+def raven_settings() -> Callable[..., dict[str, Any]]:
+    return settings_dict
+
+
+class Uvicorn:
+    """An ASGI app served by uvicorn on 127.0.0.1, on a free port, in a
+    thread; ``build(url)`` makes the app once its own origin is known."""
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        import socket
+
+        import uvicorn
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        config = uvicorn.Config(build(self.url), log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run,
+                                       kwargs={"sockets": [self.socket]}, daemon=True)
+
+    def __enter__(self) -> Uvicorn:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:  # poll, with a deadline
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            self.thread.join(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.socket.close()
+
+
+@pytest.fixture
+def uvicorn_server() -> type[Uvicorn]:
+    return Uvicorn

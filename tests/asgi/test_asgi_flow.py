@@ -1,0 +1,288 @@
+"""Every decision of the flow through RavenMiddleware and raven_user, over
+Starlette's TestClient, with responses signed for real with the demo key."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from raven.asgi import SESSION_KEY, ConfigurationError, RavenMiddleware
+from raven.testing import LoginFlowError, make_response
+
+BASE = "https://www.example.cam.ac.uk"  # as in conftest.py
+
+
+def test_protected_page_sends_the_browser_to_the_wls(browser):
+    url, params, query = browser.start("/")
+    assert url == BASE + "/"
+    assert query["desc"] == "Test site"
+    assert params in browser.state["tokens"]
+    cookie = browser.client.cookies.jar
+    [morsel] = [c for c in cookie if c.name == "raven"]
+    assert morsel.secure
+
+
+def test_set_cookie_flags(browser):
+    r = browser.get("/")
+    header = r.headers["set-cookie"]
+    for flag in ("HttpOnly", "SameSite=Lax", "Secure", "Max-Age=7200", "Path=/"):
+        assert flag in header
+
+
+def test_login_then_the_page(browser, raven_log):
+    url, params, _ = browser.start("/page?x=1")
+    r = browser.come_back(url, make_response(url, params=params))
+    assert r.status_code == 303
+    assert r.headers["location"] == BASE + "/page?x=1"
+    assert browser.state["principal"] == "test0001"
+    assert browser.state["tokens"] == []
+    page = browser.get("/page?x=1")
+    assert page.text == "You are test0001"
+    assert page.headers["cache-control"] == "private"
+    assert "logged in" in raven_log(logging.INFO)[-1].getMessage()
+
+
+def test_identity_in_the_scope(browser):
+    assert browser.get("/public").json() == {
+        "authenticated": False, "name": "", "scopes": [],
+        "raven": {"principal": None, "ptags": [], "expires": None},
+    }
+    browser.login("/", ptags={"current", "staff"})
+    seen = browser.get("/public").json()
+    assert seen["authenticated"] is True
+    assert seen["name"] == "test0001"
+    assert seen["scopes"] == ["authenticated", "ptag:current", "ptag:staff"]
+    assert seen["raven"]["ptags"] == ["current", "staff"]
+    assert seen["raven"]["expires"] == browser.state["issue"] + 7200
+
+
+def test_login_rotates_the_cookie(browser):
+    browser.start("/")
+    before = browser.cookie
+    browser.login("/")
+    assert browser.cookie != before
+
+
+def test_not_authorised_is_403(browser_for, starlette_app, raven_log):
+    browser = browser_for(starlette_app(require_ptags={"staff"}))
+    r = browser.login("/")
+    assert r.status_code == 403
+    assert "You may not see this page" in r.text
+    assert "test0001" in r.text
+    assert '<a href="/" id="forbidden-home">' in r.text
+    assert r.headers["cache-control"] == "no-store"
+    assert "not authorised" in raven_log(logging.INFO)[-1].getMessage()
+
+
+def test_authorise_callable(browser_for, starlette_app):
+    browser = browser_for(starlette_app(authorise=lambda principal, ptags: principal == "abc12"))
+    assert browser.login("/").status_code == 403
+    other = browser_for(starlette_app(authorise=lambda principal, ptags: principal == "abc12"))
+    assert other.login("/", principal="abc12").text == "You are abc12"
+
+
+def test_wls_failure_is_401_and_no_loop(browser, raven_log):
+    url, params, _ = browser.start("/")
+    r = browser.come_back(url, make_response(url, status=410, params=params))
+    assert r.status_code == 401
+    assert "location" not in r.headers
+    assert "principal" not in browser.state
+    assert browser.state["tokens"] == []
+
+
+def test_expired_login_goes_back_to_the_wls(browser_for, starlette_app):
+    browser = browser_for(starlette_app(max_life=60))
+    from datetime import timedelta
+
+    from raven.response import utcnow
+
+    url, params, _ = browser.start("/")
+    old = make_response(url, params=params, issue=utcnow() - timedelta(seconds=10))
+    assert browser.come_back(url, old).status_code == 303
+    assert browser.get("/").status_code == 200
+    browser2 = browser_for(starlette_app(max_life=5, issue_bounds=(30, 5)))
+    url, params, _ = browser2.start("/")
+    r = browser2.come_back(url, make_response(url, params=params,
+                                              issue=utcnow() - timedelta(seconds=10)))
+    assert r.status_code == 403  # expired on arrival: refused, not kept
+    assert "principal" not in browser2.state
+
+
+def test_unprotected_paths_pass_and_exempt_wins(browser, browser_for, starlette_app):
+    assert browser.get("/public").status_code == 200
+    only_page = browser_for(starlette_app(paths=["/page"], exempt=()))
+    assert only_page.get("/").status_code == 200
+    assert only_page.get("/page").status_code == 303
+    assert only_page.get("/pages").status_code == 404  # a prefix is a path segment
+
+
+def test_logout_forgets_and_goes_to_the_wls_logout(browser):
+    browser.login("/")
+    r = browser.request("POST", "/logout")
+    assert r.status_code == 303
+    assert r.headers["location"] == "http://127.0.0.1:5001/auth/logout.html"
+    assert browser.cookie is None
+    assert browser.get("/").status_code == 303
+
+
+def test_post_needing_a_login_is_a_redirect_with_a_warning(browser, raven_log):
+    r = browser.request("POST", "/page", data={"a": "1"})
+    assert r.status_code == 303
+    assert "data it carried is lost" in raven_log()[0].getMessage()
+
+
+def test_session_middleware_holds_the_login_when_installed(browser_for, starlette_app):
+    browser = browser_for(starlette_app(session=True))
+    assert browser.login("/").text == "You are test0001"
+    assert browser.cookie is None  # nothing of ours beside the session
+    assert browser.client.cookies.get("session") is not None
+    assert browser.request("POST", "/logout").status_code == 303
+    assert browser.get("/").status_code == 303
+
+
+def test_session_cleared_for_a_new_user(browser_for, raven_settings):
+    from starlette.middleware import Middleware
+    from starlette.middleware.sessions import SessionMiddleware
+    from starlette.responses import JSONResponse
+
+    async def put(request):
+        request.session["cart"] = "previous user's"
+        return JSONResponse(dict(request.session))
+
+    async def show(request):
+        return JSONResponse(sorted(request.session))
+
+    app = Starlette(routes=[Route("/put", put), Route("/", show)], middleware=[
+        Middleware(SessionMiddleware, secret_key="s", https_only=True),
+        Middleware(RavenMiddleware, paths=["/"], exempt=["/put"], **raven_settings()),
+    ])
+    browser = browser_for(app)
+    browser.get("/put")
+    assert browser.login("/").json() == [SESSION_KEY]
+
+
+def test_bad_configuration_fails_at_start_up():
+    with pytest.raises(ConfigurationError, match="RAVEN_ORIGIN"):
+        RavenMiddleware(Starlette(), secret_key="k", wls="demo")
+    with pytest.raises(ConfigurationError, match="unknown Raven setting"):
+        RavenMiddleware(Starlette(), secret_key="k", origin=BASE, colour="red")
+    with pytest.raises(ConfigurationError, match="require_ptags"):
+        RavenMiddleware(Starlette(), secret_key="k", origin=BASE, require_ptags="")
+    with pytest.raises(ConfigurationError, match="start with"):
+        RavenMiddleware(Starlette(), secret_key="k", origin=BASE, paths=["admin"])
+
+
+def test_settings_from_a_mapping_with_keywords_winning():
+    app = Starlette(routes=[Route("/", lambda r: None)], middleware=[])
+    middleware = RavenMiddleware(app, secret_key="k", settings={
+        "RAVEN_ORIGIN": BASE, "RAVEN_DESC": "from the mapping", "RAVEN_WLS": "demo",
+    }, desc="from code")
+    assert middleware.settings.desc == "from code"
+    assert middleware.settings.origins == frozenset({BASE})
+
+
+def test_no_secret_and_no_session_is_an_error_not_a_silent_pass(raven_settings):
+    app = Starlette(routes=[], middleware=[])
+    wrapped = RavenMiddleware(app, **raven_settings())
+    with pytest.raises(ConfigurationError, match="secret_key"):
+        TestClient(wrapped, base_url=BASE).get("/")
+
+
+def test_http_origin_gets_no_secure_flag(browser_for, starlette_app):
+    browser = browser_for(starlette_app(origin="http://127.0.0.1:8000"), "http://127.0.0.1:8000")
+    assert "Secure" not in browser.get("/").headers["set-cookie"]
+    assert browser.login("/").text == "You are test0001"
+
+
+def test_websocket_on_a_protected_path_needs_a_login(browser_for, starlette_app):
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hello " + websocket.user.display_name)
+        await websocket.close()
+
+    app = starlette_app()
+    app.router.routes.append(WebSocketRoute("/ws", echo))
+    browser = browser_for(app)
+    with pytest.raises(WebSocketDisconnect) as closed, browser.client.websocket_connect("/ws"):
+        pass
+    assert closed.value.code == 1008
+    browser.login("/")
+    cookie = {"cookie": f"raven={browser.cookie}"}  # the test client sends none itself
+    with browser.client.websocket_connect("/ws", headers=cookie) as ws:
+        assert ws.receive_text() == "hello test0001"
+
+
+# --- FastAPI ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(browser_for, fastapi_app):
+    return browser_for(fastapi_app())
+
+
+def test_fastapi_dependency_sends_to_the_wls_then_lets_in(api):
+    url, params, _ = api.start("/")
+    assert url == BASE + "/"
+    r = api.come_back(url, make_response(url, params=params))
+    assert r.status_code == 303
+    body = api.get("/").json()
+    assert body["principal"] == "test0001"
+    assert body["ptags"] == ["current"]
+    assert body["expires"] == api.state["issue"] + 7200
+
+
+def test_fastapi_route_rule_403(api, browser_for, fastapi_app):
+    api.login("/")
+    r = api.get("/staff")
+    assert r.status_code == 403
+    assert "You may not see this page" in r.text
+    staff = browser_for(fastapi_app())
+    assert staff.login("/staff", ptags={"staff"}).text == '"staff page for test0001"'
+
+
+def test_fastapi_stricter_route_asks_again(api):
+    api.login("/", auth=None, sso={"pwd"})
+    r = api.get("/admin")
+    assert r.status_code == 303
+    assert "iact=yes" in r.headers["location"]
+    assert api.login("/admin").text == '"ADMIN for test0001"'
+
+
+def test_fastapi_unprotected_route_sees_the_login(api):
+    assert api.get("/public").json() == {"authenticated": False, "principal": None}
+    api.login("/")
+    assert api.get("/public").json() == {"authenticated": True, "principal": "test0001"}
+    assert api.request("POST", "/logout").status_code == 303
+    assert api.get("/public").json() == {"authenticated": False, "principal": None}
+
+
+def test_fastapi_refused_response_is_a_page(api, raven_log):
+    url, params, _ = api.start("/")
+    r = api.come_back(url, make_response(url, params="wrong"))
+    assert r.status_code == 400
+    assert "Check that failed: params" in r.text
+    [line] = raven_log()
+    assert "check params" in line.getMessage()
+
+
+def test_raven_testing_login_over_testclient(api):
+    page = api.login("/")
+    assert page.status_code == 200
+    assert parse_qs(urlsplit(str(page.url)).query) == {}
+
+
+def test_raven_testing_login_tells_when_not_protected(api):
+    with pytest.raises(LoginFlowError, match="not a redirect"):
+        api.login("/public")
+
+
+def test_dependency_rule_checked_at_import():
+    from raven.asgi import raven_user
+    with pytest.raises(ConfigurationError):
+        raven_user(require_ptags=[])

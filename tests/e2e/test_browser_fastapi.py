@@ -1,0 +1,99 @@
+"""A person logs in to a FastAPI app served by uvicorn on 127.0.0.1, through
+the local test WLS, in a real headless Chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Annotated
+
+import pytest
+import uvicorn
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from raven.asgi import RavenMiddleware, RavenUser, logout, raven_user
+from raven.wls import create_app as create_wls
+from raven.wls.server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+STAFF = raven_user(require_ptags={"staff"})
+
+
+def build(origin: str, wls: str) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/members", response_class=HTMLResponse)
+    def members(user: Annotated[RavenUser, Depends(raven_user)]) -> str:
+        return (f"<p id=hello>Hello, {user.display_name}</p>"
+                "<form method=post action=/logout><button id=logout>Log out</button></form>")
+
+    @app.get("/staff")
+    def staff(user: Annotated[RavenUser, Depends(STAFF)]) -> str:
+        return "staff only"
+
+    app.post("/logout")(logout)
+    app.add_middleware(RavenMiddleware, secret_key="browser test", paths=(),
+                       origin=origin, wls=wls, desc="FastAPI browser test")
+    return app
+
+
+@pytest.fixture(scope="module")
+def site():
+    with LiveServer(create_wls()) as wls:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        server = uvicorn.Server(uvicorn.Config(build(url, wls.url), log_level="warning",
+                                               lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:  # poll, with a deadline
+            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+            thread.join(0.01)
+        try:
+            yield url, wls.url
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            sock.close()
+
+
+def text(driver) -> str:
+    return driver.execute_script("return document.body ? document.body.innerText : ''")
+
+
+def wait_for(driver, words: str) -> str:
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: words in text(d))
+    return text(driver)
+
+
+def test_log_in_see_a_refusal_and_log_out(browser, site):
+    url, wls = site
+    browser.get(url + "/")
+    browser.delete_all_cookies()
+    browser.get(url + "/members")
+    wait_for(browser, "Log in to the test web login service")
+    assert browser.current_url.startswith(wls + "/auth/authenticate.html?")
+    browser.find_element(By.ID, "userid").send_keys("test0001")
+    browser.find_element(By.ID, "pwd").send_keys("test")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
+    wait_for(browser, "Hello, test0001")
+    assert browser.current_url == url + "/members"
+    browser.get(url + "/staff")
+    assert "You may not see this page" in wait_for(browser, "You may not see this page")
+    browser.get(url + "/members")
+    wait_for(browser, "Hello, test0001")
+    browser.find_element(By.ID, "logout").click()
+    WebDriverWait(browser, 10).until(lambda d: d.current_url.startswith(wls))
+    browser.find_element(By.ID, "logout").click()  # the WLS's own button
+    wait_for(browser, "Logged out of the test web login service")
+    browser.get(url + "/members")
+    wait_for(browser, "Log in to the test web login service")

@@ -3,7 +3,6 @@ test WLS, and a TestClient that knows the Ucam-WebAuth round trip."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -143,7 +142,7 @@ class Browser:
             return None
         stored = URLSafeTimedSerializer(SECRET, salt="raven").loads(raw)
         state = State.load(stored)
-        login = {} if state.login is None else dataclasses.asdict(state.login)
+        login = {} if state.login is None else state.login._asdict()
         return {"tokens": list(state.tokens), **login}
 
 

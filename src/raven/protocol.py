@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import enum
+import functools
 import re
 import sys
 from collections.abc import Iterable
@@ -105,7 +106,7 @@ def format_issue(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
-def _issue_from_digits(text: str) -> datetime:
+def issue_from_digits(text: str) -> datetime:
     return datetime(
         int(text[0:4]), int(text[4:6]), int(text[6:8]),
         int(text[9:11]), int(text[11:13]), int(text[13:15]),
@@ -113,7 +114,7 @@ def _issue_from_digits(text: str) -> datetime:
 
 
 if sys.version_info >= (3, 11):  # fromisoformat reads the basic format in C
-    def _issue_from_digits(text: str) -> datetime:  # noqa: F811
+    def issue_from_digits(text: str) -> datetime:  # noqa: F811
         return datetime.fromisoformat(text[:15])
 
 
@@ -122,7 +123,7 @@ def parse_issue(text: str) -> datetime:
     try:
         if not _PATTERNS["issue"].fullmatch(text):  # fromisoformat takes more shapes
             raise ValueError
-        return _issue_from_digits(text)
+        return issue_from_digits(text)
     except ValueError:
         raise MalformedResponseError(
             f"issue {text!r} is not a real date and time", field="issue"
@@ -140,13 +141,16 @@ def encode_sig(raw: bytes) -> str:
     return binascii.b2a_base64(raw, newline=False).translate(_TO_UCAM).decode("ascii")
 
 
+#: sig's characters as standard base64 (which strict decoding then refuses
+#: if they are not the protocol's alphabet).
+SIG_TO_BASE64 = _FROM_UCAM
+
 if sys.version_info >= (3, 11):
-    def _strict_b64decode(data: bytes) -> bytes:
-        return binascii.a2b_base64(data, strict_mode=True)
+    strict_b64decode = functools.partial(binascii.a2b_base64, strict_mode=True)
 else:  # strict_mode is new in 3.11: check the shape ourselves
     _B64 = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 
-    def _strict_b64decode(data: bytes) -> bytes:
+    def strict_b64decode(data: bytes) -> bytes:
         if not _B64.fullmatch(data):
             raise ValueError("not strict base64")
         return binascii.a2b_base64(data)
@@ -164,7 +168,7 @@ def decode_sig(text: str) -> bytes:
     before the padding, so no signature has two spellings.
     """
     try:
-        raw = _strict_b64decode(text.encode("ascii").translate(_FROM_UCAM))
+        raw = strict_b64decode(text.encode("ascii").translate(_FROM_UCAM))
         padding = len(text) - len(text.rstrip("_"))
         if padding and _SEXTET[text[-padding - 1]] & (0b1111 if padding == 2 else 0b11):
             raise ValueError
@@ -214,10 +218,10 @@ def atypes_acceptable(
 # characters and stray "%" across the whole string first, far faster than a
 # character class per field.
 _TEXT = r"[^!]*"
-_BAD_PERCENT = re.compile(r"%(?!2[15])")
 
 
 _CONTROL = bytes(range(0x20)) + b"\x7f"
+_ZERO_IF_CONTROL = bytes(int(byte not in _CONTROL) for byte in range(256))
 
 
 def check_characters(text: str) -> None:
@@ -227,16 +231,87 @@ def check_characters(text: str) -> None:
         if text.isascii()  # the usual case, and a fast one
         else not text.isprintable()
     ):
-        bad = next(c for c in text if not c.isprintable())
         raise MalformedResponseError(
-            f"the response contains the unprintable character {bad!r}"
+            f"the response contains the unprintable character {_first_unprintable(text)!r}"
         )
-    if "%" in text and (found := _BAD_PERCENT.search(text)):
+    if "%" in text and (position := _first_bad_escape(text)) < len(text):
         raise MalformedResponseError(
-            f"the response has a '%' at character {found.start()} that does not "
+            f"the response has a '%' at character {position} that does not "
             "begin %21 or %25, the only escapes the protocol allows"
         )
 
+
+def escapes_ok(text: str) -> bool:
+    """Does every ``%`` begin ``%21`` or ``%25``? Counts, however many there are."""
+    return "%" not in text or text.count("%") == text.count("%21") + text.count("%25")
+
+
+# Each character as a byte whose bit 2 says "%", bit 1 "2", bit 0 "1" or "5".
+_ESCAPE_BITS = bytes(
+    4 if c == ord("%") else 2 if c == ord("2") else 1 if c in b"15" else 0 for c in range(256)
+)
+
+
+def _bytes_of(value: int, count: int) -> int:
+    """``count`` bytes each ``value``, as a big-endian integer."""
+    if count <= MAX_RESPONSE_LENGTH:
+        return _BYTES_OF[value] >> 8 * (MAX_RESPONSE_LENGTH - count)
+    return int.from_bytes(bytes([value]) * count, "big")
+
+
+_BYTES_OF = {value: int.from_bytes(bytes([value]) * MAX_RESPONSE_LENGTH, "big")
+             for value in (1, 2, 4)}
+
+
+def _first_bad_escape(text: str) -> int:
+    """Where the first ``%`` that begins neither escape is; len(text) if none.
+
+    A search that stops at every ``%`` costs far more when there are
+    thousands; instead the text becomes one integer (a byte a character,
+    see _ESCAPE_BITS), and shifts line up each ``%`` with the two
+    characters after it, for every ``%`` at once.
+    """
+    data = text.encode("ascii", "replace")  # one byte a character, whatever it is
+    count = len(data)
+    bits = int.from_bytes(data.translate(_ESCAPE_BITS), "big")
+    # bit 0 of byte i: a "%" at i; then "2" at i + 1; then "1" or "5" at i + 2
+    percent = (bits & _bytes_of(4, count)) >> 2
+    escape = percent & (bits & _bytes_of(2, count)) << 7 & (bits & _bytes_of(1, count)) << 16
+    bad = percent ^ escape  # escape is within percent
+    return count - 1 - (bad.bit_length() - 1) // 8
+
+
+def _first_unprintable(text: str) -> str:
+    """The first character of ``text`` that is not printable; there is one.
+
+    In C-speed passes over the text, never a Python step per character:
+    for ASCII, a translation that makes each control character a zero byte,
+    and a search for the first; else halving the span that holds it (two
+    passes over the text in all).
+    """
+    if text.isascii():
+        return text[text.encode("ascii").translate(_ZERO_IF_CONTROL).find(0)]
+    start, end = 0, len(text)  # text[:start] is printable; the first one is before end
+    while end - start > 1:
+        middle = (start + end) // 2
+        if text[start:middle].isprintable():
+            start = middle
+        else:
+            end = middle
+    return text[start]
+
+
+if sys.version_info >= (3, 11):
+    def _atomic(pattern: str, group: int) -> str:
+        """``pattern`` as capturing group ``group``, never re-entered once matched."""
+        return f"((?>{pattern}))"
+else:  # no atomic groups before 3.11; a lookahead is atomic, and \N takes its text
+    def _atomic(pattern: str, group: int) -> str:
+        return f"(?=({pattern}))\\{group}"
+
+# A field never holds "!", so once its pattern has matched up to the next "!"
+# no shorter match of it can help: each field is atomic, so a refusal costs
+# one pass over the text, never a retry of every shorter match of a long field.
 
 _ATYPE = r"[a-z][a-z0-9-]*"
 # (name, pattern, what a webmaster is told when the value breaks it)
@@ -258,13 +333,41 @@ RESPONSE_FIELDS: tuple[tuple[str, str, str], ...] = (
 )
 V3_FIELDS = tuple(name for name, _, _ in RESPONSE_FIELDS)
 V1_FIELDS = tuple(name for name in V3_FIELDS if name != "ptags")
-_PATTERNS = {name: re.compile(pattern, re.ASCII) for name, pattern, _ in RESPONSE_FIELDS}
+_SOURCE = {name: pattern for name, pattern, _ in RESPONSE_FIELDS}
+# A regex step per item of a long sso list, or a character class, would
+# make refusing it slow: is_type_list() checks it instead.
+_SOURCE["sso"] = _TEXT
+_PATTERNS = {name: re.compile(_atomic(pattern, 1), re.ASCII) for name, pattern in _SOURCE.items()}
 _WHY = {name: why for name, _, why in RESPONSE_FIELDS}
+
+
+# Each letter becomes "a", digit or hyphen "0", comma stays, anything else "x".
+_LIST_SHAPE = bytes(
+    b"a"[0] if chr(c).islower() and chr(c).isascii() else
+    b"0"[0] if chr(c) in "0123456789-" else c if chr(c) == "," else b"x"[0]
+    for c in range(256)
+)
+
+
+def is_type_list(text: str) -> bool:
+    """Does an sso value follow its rule: authentication types joined by commas?
+
+    The value's shape (see _LIST_SHAPE) must begin with a letter, hold no
+    other character, and have a letter after every comma: a translation,
+    a search and two counts, where a regex takes a step per type.
+    """
+    if not text:
+        return True
+    if not text.isascii():
+        return False
+    shape = text.encode("ascii").translate(_LIST_SHAPE)
+    return shape[0] == 97 and b"x" not in shape and shape.count(b",") == shape.count(b",a")
 
 
 def _whole(names: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(
-        "".join(f"({_PATTERNS[name].pattern})!" for name in names[:-1]), re.ASCII
+        "".join(f"{_atomic(_SOURCE[name], i)}!" for i, name in enumerate(names[:-1], 1)),
+        re.ASCII,
     )
 
 
@@ -272,6 +375,52 @@ def _whole(names: tuple[str, ...]) -> re.Pattern[str]:
 #: shape of every field but sig (the rest of the string, which decode_sig
 #: checks faster) at once; :func:`explain_bad_fields` says which failed.
 WHOLE_PATTERN = {3: _whole(V3_FIELDS), 1: _whole(V1_FIELDS), 2: _whole(V1_FIELDS)}
+
+# Printable ASCII but "!" (the caller checks the escapes: escapes_ok()).
+_PLAIN = r'[ "-~]*'
+# The sig's last three characters, as decode_sig wants them: no padding, or
+# the bits that padding leaves unused all zero.
+_SIG_END = r"(?<=..[A-Za-z0-9.-]|.[AEIMQUYcgkosw048]_|[AQgw]__)"
+
+#: The common case in one pattern: a signed version 3 success in ASCII,
+#: every field as the rules want it for status 200 (the caller checks
+#: that id, url and principal are not empty, that the types are known,
+#: :func:`escapes_ok` and that the sig decodes: :func:`strict_b64decode`
+#: of it after :data:`SIG_TO_BASE64`). A string it passes passes every check of the
+#: careful parse up to the signature, and is read the same; anything else
+#: is for the careful parse to decide and word.
+SUCCESS_PATTERN = re.compile(
+    "".join(
+        f"{group}!" for group in (
+            "(3)", "(200)", _atomic(_PLAIN, 3), r"([0-9]{8}T[0-9]{6}Z)",
+            *(_atomic(_PLAIN, i) for i in range(5, 9)),
+            _atomic(_SOURCE["auth"], 9), _atomic(_SOURCE["auth"], 10),  # one sso type
+            _atomic(_SOURCE["life"], 11), _atomic(_PLAIN, 12),
+            _atomic(r"[1-9][0-9]{0,7}", 13),
+        )
+    ) + _atomic(".*", 14) + _SIG_END,
+    re.ASCII,
+)
+
+
+def list_within(text: str, known: Iterable[str]) -> bool:
+    """``split_list(text) <= known``, for a list whose items are not empty,
+
+    in a few passes over the text however many items it has (no object per
+    item). With one known item the list can only be that item repeated;
+    else each known item is cut out from between its commas, twice (a
+    pass skips an item whose first comma the one before it took), and only
+    commas may be left.
+    """
+    if not text:
+        return True
+    items = [item for item in known if item and "," not in item]  # no other can match
+    if len(items) == 1:
+        return f"{text}," == f"{items[0]}," * (text.count(",") + 1)
+    rest = f",{text},"
+    for item in items:
+        rest = rest.replace(f",{item},", ",,").replace(f",{item},", ",,")
+    return not rest.strip(",")
 
 
 def field_names(ver: int) -> tuple[str, ...]:
@@ -286,18 +435,21 @@ def explain_bad_fields(text: str) -> MalformedResponseError:
             f"ver {ver_text[:10]!r} {_WHY['ver']}", field="ver"
         )
     names = field_names(int(ver_text))
-    values = text.split("!")
-    if len(values) != len(names):
+    if (count := text.count("!") + 1) != len(names):  # count, not split: 16 KB of "!"
         return MalformedResponseError(
             f"a version {ver_text} response has {len(names)} fields separated "
-            f"by '!', this one has {len(values)}"
+            f"by '!', this one has {count}"
         )
+    values = text.split("!")
     for name, value in zip(names, values, strict=True):
-        if not _PATTERNS[name].fullmatch(value):
-            return MalformedResponseError(
-                f"{name} {value[:40]!r} {_WHY[name]}", field=name
-            )
+        if not _PATTERNS[name].fullmatch(value) or name == "sso" and not is_type_list(value):
+            return field_error(name, value)
     return MalformedResponseError("the response is malformed")  # pragma: no cover
+
+
+def field_error(name: str, value: str) -> MalformedResponseError:
+    """The refusal of a field that breaks its rule."""
+    return MalformedResponseError(f"{name} {value[:40]!r} {_WHY[name]}", field=name)
 
 
 def parse_status(text: str) -> Status:

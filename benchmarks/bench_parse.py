@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from raven.demoserver import Response
 from raven.errors import ResponseError
 from raven.keys import DEMO_KEYS, SigningKey
-from raven.protocol import MAX_RESPONSE_LENGTH, WHOLE_PATTERN, encode_sig
+from raven.protocol import MAX_RESPONSE_LENGTH, WHOLE_PATTERN, encode_sig, issue_from_digits
 from raven.response import mint_response
 
 ROUNDS = 41
@@ -170,7 +170,7 @@ def main() -> None:
         signature = binascii.a2b_base64(string[end:].encode().translate(table))
         signed = string[: end - len(fields[-1]) - 2].encode()
         keys[fields[-1]].verify(signature, signed, pkcs1, sha1)
-        datetime.fromisoformat(fields[3][:15])
+        issue_from_digits(fields[3])  # datetime.fromisoformat from Python 3.11
 
     def ours() -> None:
         Response(string)

@@ -291,7 +291,7 @@ def decide(
     if not (authorise or settings.authorised)(login.principal, login.ptags):
         return Refuse(
             403, "forbidden", "forbidden",
-            {"principal": login.principal, "ptags": sorted(login.ptags)},
+            {"check": None, "principal": login.principal, "ptags": sorted(login.ptags)},
             LogLine(logging.INFO, f"not authorised: principal {shown(login.principal)}, "
                                   f"ptags {shown(','.join(sorted(login.ptags)))}"),
         )

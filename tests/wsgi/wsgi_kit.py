@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -101,3 +102,25 @@ class Visitor:
     def logged_in(self) -> bool:
         state = self.state
         return state is not None and state.login is not None
+
+
+
+class _Form(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.action = a.get("action") or ""
+        elif tag == "input" and a.get("type") == "hidden":
+            self.fields[a["name"] or ""] = a.get("value") or ""
+
+
+def login_form(html: str) -> tuple[str, dict[str, str]]:
+    """The form's action and its hidden fields."""
+    form = _Form()
+    form.feed(html)
+    return form.action, dict(form.fields)

@@ -3,11 +3,12 @@ on, cookies, caching, protected paths, logout, pages."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
 import pytest
-from wsgi_kit import BASE, LOCAL_WLS, SECRET, Visitor, build, echo
+from wsgi_kit import BASE, HOST, LOCAL_WLS, SECRET, Visitor, build, echo
 
 from raven.settings import ConfigurationError
 from raven.wsgi import AUTH_TYPE, RavenMiddleware
@@ -110,14 +111,23 @@ def test_no_cookie_is_rewritten_on_an_ordinary_request(visitor):
 
 
 def test_inactivity_is_tracked_in_the_cookie(visitor_for):
-    visitor = visitor_for(build(inactive_timeout=60))
+    middleware = build(inactive_timeout=600)  # last is rewritten after 10 s
+    visitor = visitor_for(middleware)
     visitor.login("/")
-    last = visitor.state.login.last
-    value = visitor.cookie.value
-    assert visitor.get("/").status_code == 200
-    assert visitor.state.login.last >= last
-    # a second later the cookie may be rewritten; it stays a valid login
-    assert visitor.cookie.value == value or visitor.logged_in
+    state = visitor.state
+    earlier = int(time.time()) - 300  # as if the last request was 5 minutes ago
+    aged = dataclasses.replace(state, login=dataclasses.replace(state.login, last=earlier))
+    visitor.client.set_cookie(middleware.cookie_name, middleware._serializer.dumps(aged.dump()),
+                              domain=HOST, secure=True)
+    r = visitor.get("/")
+    assert r.status_code == 200
+    assert r.headers["Set-Cookie"].startswith("__Host-raven=")
+    assert visitor.state.login.last >= earlier + 300
+    aged = dataclasses.replace(state, login=dataclasses.replace(state.login,
+                                                                last=int(time.time()) - 700))
+    visitor.client.set_cookie(middleware.cookie_name, middleware._serializer.dumps(aged.dump()),
+                              domain=HOST, secure=True)
+    assert visitor.get("/").status_code == 303  # inactive too long: back to the WLS
 
 
 def test_not_authorised_is_a_403_page(visitor):

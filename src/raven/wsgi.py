@@ -25,6 +25,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -178,7 +179,7 @@ class RavenMiddleware:
             self._hand_on(environ, decision.login)
             return self.app(environ, self._wrap(start_response, cookies))
         if isinstance(decision, Refuse):
-            return self._page(start_response, decision, cookies)
+            return self._page(start_response, decision, cookies, environ)
         assert isinstance(decision, (ToWLS, LoggedIn))
         # A login's new value is a new cookie: nothing planted before it survives.
         return _redirect(start_response, decision.location, cookies)
@@ -256,9 +257,15 @@ class RavenMiddleware:
         return wrapped  # type: ignore[return-value]
 
     def _page(self, start_response: StartResponse, refusal: Refuse,
-              cookies: list[tuple[str, str]]) -> list[bytes]:
-        context = {"check": refusal.check, **refusal.context, "reason": refusal.reason,
-                   "status": refusal.status}
+              cookies: list[tuple[str, str]], environ: WSGIEnvironment) -> list[bytes]:
+        script_root = _text(environ.get("SCRIPT_NAME", ""))
+        context = {
+            "check": refusal.check, **refusal.context, "reason": refusal.reason,
+            "status": refusal.status,
+            # what the templates read from Flask's request, and our logout form
+            "request": SimpleNamespace(script_root=script_root),
+            "logout_url": None if self.logout_path is None else script_root + self.logout_path,
+        }
         body = self.templates.get_template(f"raven/{refusal.page}.html").render(context)
         data = body.encode("utf-8")
         headers = [("Content-Type", "text/html; charset=utf-8"),
@@ -274,7 +281,7 @@ class RavenMiddleware:
                                       environ.get("HTTP_REFERER"))
         if refusal is not None:
             flow.emit(refusal, logger)
-            return self._page(start_response, refusal, [])
+            return self._page(start_response, refusal, [], environ)
         gone = ("Set-Cookie", self._cookie_header(
             environ, "", "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"))
         location = flow.logout(self.settings) or (_text(environ.get("SCRIPT_NAME", "")) + "/")

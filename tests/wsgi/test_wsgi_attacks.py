@@ -16,7 +16,6 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from wsgi_kit import BASE, HOST, Visitor, build
 
-from raven.flow import State
 from raven.testing import make_response
 
 
@@ -176,21 +175,18 @@ def test_truncated_cookie_is_worth_nothing(visitor):
     assert visitor.get("/").status_code == 303
 
 
-def _forged_cookie(secret: str, salt: str = "raven.wsgi.login") -> str:
-    from raven.flow import Login
-    login = Login("test0001", frozenset({"current"}), 2**31, None, 2**31, "pwd",
-                  frozenset(), "http://127.0.0.1:5001/auth/authenticate.html", "x")
-    return URLSafeTimedSerializer(secret, salt=salt).dumps(State((), login).dump())
-
-
-@pytest.mark.parametrize(("secret", "salt"), [
-    ("guessed wrong, guessed wrong", "raven.wsgi.login"),
-    ("a test secret, long enough", "another use of the same secret"),
+@pytest.mark.parametrize(("secret", "salt", "works"), [
+    ("a test secret, long enough", "raven.wsgi.login", True),  # the control: ours
+    ("guessed wrong, guessed wrong", "raven.wsgi.login", False),
+    ("a test secret, long enough", "another use of the same secret", False),
 ])
-def test_cookie_signed_otherwise_is_not_a_login(visitor, secret, salt):
-    visitor.client.set_cookie(visitor.middleware.cookie_name, _forged_cookie(secret, salt),
-                              domain=HOST, secure=True)
-    assert visitor.get("/").status_code == 303
+def test_cookie_signed_otherwise_is_not_a_login(middleware, visitor_for, secret, salt, works):
+    genuine = visitor_for(middleware)
+    genuine.login("/")
+    forged = URLSafeTimedSerializer(secret, salt=salt).dumps(genuine.state.dump())
+    visitor = visitor_for(middleware)
+    visitor.client.set_cookie(middleware.cookie_name, forged, domain=HOST, secure=True)
+    assert visitor.get("/").status_code == (200 if works else 303)
 
 
 class SignedEarlier(TimestampSigner):

@@ -158,7 +158,10 @@ def test_a_person_logs_in_and_out_in_chromium(chromium, site, wls):
     cookie = chromium.get_cookie(COOKIE)
     assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Lax")
     chromium.find_element(By.ID, "logout").click()  # a same-origin POST: Origin is sent
-    WebDriverWait(chromium, 10).until(lambda d: d.current_url.startswith(wls + "/auth/logout"))
-    assert chromium.get_cookie(COOKIE) is None
+    wait_for("Log out of the test web login service")
+    assert chromium.current_url.startswith(wls + "/auth/logout")
+    assert chromium.get_cookie(COOKIE) is None  # logged out here
+    chromium.find_element(By.ID, "logout").click()  # and, confirmed, at the WLS
+    wait_for("Logged out of the test web login service")
     chromium.get(site + "/members")
     wait_for("Log in to the test web login service")  # logged out here and at the WLS

@@ -134,6 +134,7 @@ def test_not_authorised_is_a_403_page(visitor):
     r = visitor.login("/", ptags=set())
     assert r.status_code == 403
     assert b"test0001" in r.data and b"may be only for current" in r.data
+    assert b'<form method="post" action="/raven/logout">' in r.data  # log out, try again
     assert r.headers["Cache-Control"] == "no-store"
 
 

@@ -3,7 +3,6 @@ on, cookies, caching, protected paths, logout, pages."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 
@@ -116,15 +115,14 @@ def test_inactivity_is_tracked_in_the_cookie(visitor_for):
     visitor.login("/")
     state = visitor.state
     earlier = int(time.time()) - 300  # as if the last request was 5 minutes ago
-    aged = dataclasses.replace(state, login=dataclasses.replace(state.login, last=earlier))
+    aged = state._replace(login=state.login._replace(last=earlier))
     visitor.client.set_cookie(middleware.cookie_name, middleware._serializer.dumps(aged.dump()),
                               domain=HOST, secure=True)
     r = visitor.get("/")
     assert r.status_code == 200
     assert r.headers["Set-Cookie"].startswith("__Host-raven=")
     assert visitor.state.login.last >= earlier + 300
-    aged = dataclasses.replace(state, login=dataclasses.replace(state.login,
-                                                                last=int(time.time()) - 700))
+    aged = state._replace(login=state.login._replace(last=int(time.time()) - 700))
     visitor.client.set_cookie(middleware.cookie_name, middleware._serializer.dumps(aged.dump()),
                               domain=HOST, secure=True)
     assert visitor.get("/").status_code == 303  # inactive too long: back to the WLS

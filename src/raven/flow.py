@@ -27,14 +27,14 @@ from urllib.parse import unquote_plus
 
 from .checks import run_checks
 from .errors import ParamsMismatchError, RequestError, ResponseError
-from .origin import HostError, site_url, trusted_origin
+from .origin import HostError, normalise_origin, site_url, trusted_origin
 from .protocol import STATUS_CODES, atypes_acceptable
 from .response import Response
 from .settings import Settings
 
 __all__ = [
     "RESPONSE_PARAM", "Allow", "Incoming", "LoggedIn", "Login", "Refuse", "State",
-    "ToWLS", "decide", "logout",
+    "ToWLS", "decide", "logout", "logout_refusal",
 ]
 
 #: The query parameter a WLS appends.
@@ -232,6 +232,9 @@ REASONS = {
     "expired": "Your login had already expired when it arrived (a clock is wrong, "
                "or the login service's session was about to end). It was not kept: "
                "start again.",
+    "logout method": "Logging out is done with the site's logout button (a POST), "
+                     "not by visiting an address.",
+    "logout origin": "The logout was not asked for by a page of this site.",
 }
 
 
@@ -305,6 +308,47 @@ def logout(settings: Settings) -> str | None:
     """Where to send the browser after forgetting the login (the adapter
     removes our state): the WLS's logout page, if it has one."""
     return settings.wls.logout_url
+
+
+def logout_refusal(
+    incoming: Incoming, settings: Settings, origin: str | None, referer: str | None,
+) -> Refuse | None:
+    """May this request end the login? None if so, else the refusal.
+
+    Logging out changes state, so it must be a POST, sent by a page of this
+    site: the browser's ``Origin`` header (else, when a browser leaves it
+    out, the origin of ``Referer``) must be this site's own origin, as the
+    settings allow it. Otherwise any other site could log users out (or
+    send them to the WLS logout page) with a form of its own.
+    """
+    if incoming.method != "POST":
+        refusal = _refuse(incoming, 405, "logout method", "logout_refused",
+                          f"a logout came with {shown(incoming.method)}, not POST")
+        return replace(refusal, headers={"Allow": "POST"})
+    try:
+        own = trusted_origin(
+            incoming.scheme, incoming.host, origins=settings.origins,
+            host_names=settings.host_names, trust_any_host=settings.trust_any_host,
+        )
+    except HostError as exc:
+        return _refuse(incoming, 400, "host", "bad_request", str(exc))
+    sent = _origin_of(origin) if origin else _origin_of(referer)  # "null" is no origin
+    if sent is None or sent.lower() != own:
+        return _refuse(incoming, 403, "logout origin", "logout_refused",
+                       f"a logout sent from {shown(sent)}, not from {shown(own)}")
+    return None
+
+
+def _origin_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    try:
+        return normalise_origin(scheme, rest.split("/", 1)[0].split("?", 1)[0])
+    except HostError:
+        return None
 
 
 def split_response(query: bytes) -> tuple[list[str], bytes]:

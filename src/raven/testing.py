@@ -113,8 +113,10 @@ def login(
     **fields: Any,
 ) -> Any:
     """Log a test client in through the application's real Raven flow: a
-    Flask test client, or Starlette's / FastAPI's ``TestClient`` (any client
-    built on httpx; redirects are followed here, one at a time).
+    Flask test client, Werkzeug's ``Client`` on any WSGI application (one
+    behind :class:`raven.wsgi.RavenMiddleware`, say), or Starlette's /
+    FastAPI's ``TestClient`` (any client built on httpx; redirects are
+    followed here, one at a time).
 
     Requests ``path``, which must redirect to a WLS; answers that request as
     the WLS would (a signed response for its ``url``, carrying its
@@ -173,11 +175,28 @@ def _page_text(response: Any, limit: int = 300) -> str:
 
 
 def _get(client: Any, url: str) -> Any:
-    """GET without following redirects: an httpx client (Starlette's
-    TestClient) follows them unless told not to; Flask's never does."""
+    """GET ``url`` with ``client``, without following redirects: an httpx
+    client (Starlette's TestClient) follows them unless told not to;
+    Flask's and Werkzeug's never do. Werkzeug's own ``Client`` (unlike
+    Flask's) reads an absolute URL's path only, so its scheme and host go
+    in ``base_url``, as a browser would send them."""
     if hasattr(client, "follow_redirects"):
         return client.get(url, follow_redirects=False)
+    parts = urlsplit(url)
+    if parts.scheme and parts.netloc and _is_werkzeug_client(client):
+        return client.get(
+            parts._replace(scheme="", netloc="").geturl(),
+            base_url=f"{parts.scheme}://{parts.netloc}",
+        )
     return client.get(url)
+
+
+def _is_werkzeug_client(client: Any) -> bool:
+    try:
+        from werkzeug.test import Client
+    except ImportError:  # then it is not one
+        return False
+    return isinstance(client, Client)
 
 
 @contextmanager

@@ -7,52 +7,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import Flask
+from tests.browsing import TestBrowser
 
 from raven.flask_glue import SESSION_KEY, AuthDecorator
 from raven.flow import State
-from raven.testing import login
 
 BASE = "https://www.example.cam.ac.uk"
 LOCAL_WLS = "http://127.0.0.1:5001"
 
 
-class Browser:
-    """A Flask test client that knows the Ucam-WebAuth round trip."""
+class Browser(TestBrowser):
+    """The shared test-client browser, on the test site, reading our state."""
 
     def __init__(self, app: Flask, base_url: str = BASE) -> None:
-        self.app = app
-        self.client = app.test_client()
-        self.base_url = base_url
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("base_url", self.base_url)
-        return self.client.get(path, **kwargs)
-
-    def open(self, path: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("base_url", self.base_url)
-        return self.client.open(path, **kwargs)
-
-    def start(self, path: str = "/", **kwargs: Any) -> tuple[str, str, dict[str, str]]:
-        """Visit a protected page; return (url, params, whole query) sent to the WLS."""
-        r = self.get(path, **kwargs)
-        assert r.status_code == 303, r.data
-        query = {k: v[0] for k, v in parse_qs(urlsplit(r.location).query).items()}
-        return query["url"], query["params"], query
-
-    def come_back(self, url: str, response: str, method: str = "GET", **kwargs: Any) -> Any:
-        """The browser arriving at ``url`` with ``WLS-Response`` appended."""
-        sep = "&" if "?" in url else "?"
-        return self.open(
-            url + sep + urlencode({"WLS-Response": response}), method=method, **kwargs
-        )
-
-    def login(self, path: str = "/", **response_kwargs: Any) -> Any:
-        """The whole login, by the helper users have: the page afterwards."""
-        return login(self.client, self.base_url + path, **response_kwargs)
+        super().__init__(app, base_url)
 
     @property
     def state(self) -> dict[str, Any] | None:

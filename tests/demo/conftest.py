@@ -9,39 +9,31 @@ from __future__ import annotations
 import re
 from html import unescape
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from tests.browsing import TestBrowser, query_of
 
-from raven import testing
 from raven.demo import create_app
 
 BASE = "http://127.0.0.1:5000"
 WLS = "http://127.0.0.1:5001"
 
 
-class Visitor:
-    """A test client that knows the demo's pages and forms."""
+class Visitor(TestBrowser):
+    """The shared test-client browser, knowing the demo's pages and forms."""
 
     base = BASE
     wls = WLS
 
     def __init__(self, app) -> None:
-        self.app = app
-        self.client = app.test_client()
-
-    def get(self, path: str, **kwargs: Any):
-        return self.client.get(self._url(path), **kwargs)
+        super().__init__(app, BASE)
 
     def post(self, path: str, data: dict[str, str] | None = None, *, csrf: bool = True,
              **kwargs: Any):
         data = dict(data or {})
         if csrf:
             data.setdefault("csrf", self.csrf_token())
-        return self.client.post(self._url(path), data=data, **kwargs)
-
-    def _url(self, path: str) -> str:
-        return path if path.startswith("http") else self.base + path
+        return super().post(path, data=data, **kwargs)
 
     def csrf_token(self) -> str:
         html = self.get("/logout").get_data(as_text=True)
@@ -50,22 +42,14 @@ class Visitor:
     def login(self, path: str = "/protected", *principal: Any, **fields: Any):
         """Through the app's real flow, with a genuinely signed response
         (for test0001 with ptag current unless told otherwise)."""
-        return testing.login(self.client, self._url(path), *principal, **fields)
+        return super().login(path, *principal, **fields)
 
     def start(self, path: str) -> dict[str, str]:
         """Visit a page that sends us to the WLS; the request it carries."""
         r = self.get(path)
         assert r.status_code == 303, r.get_data(as_text=True)[:500]
         assert r.location.startswith(self.wls + "/auth/authenticate.html?")
-        return {k: v[0] for k, v in parse_qs(urlsplit(r.location).query).items()}
-
-    def come_back(self, url: str, wls_response: str, **kwargs: Any):
-        sep = "&" if "?" in url else "?"
-        return self.client.get(url + sep + urlencode({"WLS-Response": wls_response}), **kwargs)
-
-    def session(self) -> dict[str, Any]:
-        with self.client.session_transaction(base_url=self.base) as sess:
-            return dict(sess)
+        return query_of(r.location)
 
 
 def text(response) -> str:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+
+try:
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # the browser fixture says so: a skip here, a failure on CI
+    pass
 
 pytestmark = pytest.mark.browser
 

@@ -4,33 +4,17 @@ of its keys; and the seed's subclass form beside it."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-from urllib.parse import urljoin
-
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
+from tests.browsing import HTTPBrowser
 
 from raven.flask_glue import AuthDecorator
 from raven.keys import PUBKEY901, SigningKey
 from raven.wls import create_app as create_wls
 from raven.wls.server import LiveServer
-
-
-class Form(HTMLParser):
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.action, self.fields = "", {}
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and not self.action:
-            self.action = a.get("action") or ""
-        elif tag == "input" and a.get("type") == "hidden":
-            self.fields[a["name"]] = a.get("value") or ""
 
 
 def new_key(kid: str) -> SigningKey:
@@ -68,11 +52,8 @@ def site_for(**config) -> LiveServer:
 
 
 def log_in(site_url: str, user: str = "soc42", password: str = "secret") -> requests.Response:
-    http = requests.Session()
-    page = http.get(site_url + "/members", timeout=10)
-    form = Form(page.text)
-    return http.post(urljoin(page.url, form.action),
-                     data={**form.fields, "userid": user, "pwd": password}, timeout=10)
+    browser = HTTPBrowser()
+    return browser.log_in(browser.go(site_url + "/members"), user, password)
 
 
 @pytest.fixture(scope="module")

@@ -3,53 +3,13 @@ test WLS, driven like a browser (cookies kept, forms filled in)."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-from urllib.parse import urljoin
-
 import pytest
-import requests
 from flask import Flask
+from tests.browsing import Form, HTTPBrowser
 
 from raven.flask_glue import AuthDecorator
 from raven.wls import create_app as create_wls
 from raven.wls.server import LiveServer
-
-
-class LoginForm(HTMLParser):
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.action = a.get("action") or ""
-        elif tag == "input" and a.get("type") == "hidden":
-            self.fields[a["name"] or ""] = a.get("value") or ""
-
-
-class Browser:
-    def __init__(self) -> None:
-        self.http = requests.Session()
-        self.trail: list[int] = []
-
-    def go(self, url: str, method: str = "GET", **kwargs) -> requests.Response:
-        """Follow redirects by hand, so the trail of statuses can be checked."""
-        for _ in range(10):
-            r = self.http.request(method, url, allow_redirects=False, timeout=10, **kwargs)
-            self.trail.append(r.status_code)
-            if r.status_code not in (301, 302, 303, 307, 308):
-                return r
-            url, method, kwargs = urljoin(url, r.headers["Location"]), "GET", {}
-        raise AssertionError("redirect loop")
-
-    def log_in(self, page: requests.Response, cancel: bool = False) -> requests.Response:
-        form = LoginForm(page.text)
-        fields = dict(form.fields)
-        fields.update({"cancel": "cancel"} if cancel else {"userid": "test0001", "pwd": "test"})
-        return self.go(urljoin(page.url, form.action), "POST", data=fields)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +38,7 @@ def serve_app(wls_url: str, auth: AuthDecorator) -> LiveServer:
 
 def test_login_sso_and_logout_through_the_local_wls(wls):
     with serve_app(wls, AuthDecorator(desc="HTTP test")) as site:
-        browser = Browser()
+        browser = HTTPBrowser()
         page = browser.go(site.url + "/members?from=test")
         assert page.status_code == 200 and page.url.startswith(wls)  # the WLS login form
         done = browser.log_in(page)
@@ -95,7 +55,7 @@ def test_login_sso_and_logout_through_the_local_wls(wls):
 
 def test_forced_interaction_and_cancel(wls):
     with serve_app(wls, AuthDecorator(iact=True)) as site:
-        browser = Browser()
+        browser = HTTPBrowser()
         assert browser.log_in(browser.go(site.url + "/members")).text == "Hello test0001"
         browser.http.cookies.clear(domain="127.0.0.1", path="/", name="session")
         page = browser.go(site.url + "/members?x=1")  # iact: a password again, despite sso
@@ -107,12 +67,12 @@ def test_forced_interaction_and_cancel(wls):
 
 def test_full_logout_ends_the_wls_session(wls):
     with serve_app(wls, AuthDecorator()) as site:
-        browser = Browser()
+        browser = HTTPBrowser()
         browser.log_in(browser.go(site.url + "/members"))
         out = browser.go(site.url + "/logout")
         assert out.url == wls + "/auth/logout.html"
-        form = LoginForm(out.text)  # the WLS's own button ends its session
-        done = browser.go(urljoin(out.url, form.action), "POST", data=form.fields)
+        # the WLS's own button ends its session
+        done = browser.submit(out, Form(out.text).hidden())
         assert "Logged out of the test web login service" in done.text
         page = browser.go(site.url + "/members")
         assert page.url.startswith(wls)  # the WLS asks for a password again

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tests.browsing import TestBrowser
 
 from raven.demo import create_app
 from raven.demo.app import USER
@@ -22,25 +23,22 @@ SITE = "http://127.0.0.1"
 EVIL = "http://evil.example.com"
 
 
-class Visitor:
-    """A browser on the demo's integration page."""
+class Visitor(TestBrowser):
+    """The shared test-client browser, on the demo's integration page."""
 
     def __init__(self, app):
-        self.client = app.test_client()
+        super().__init__(app, SITE)
 
     def start(self):
-        r = self.client.get(SITE + "/integration/login")
-        assert r.status_code == 303
-        query = parse_qs(urlsplit(r.location).query)
-        return query["url"][0], query["params"][0]
+        url, params, _ = super().start("/integration/login")
+        return url, params
 
     def deliver(self, url, response, method="GET", host=None):
         headers = {"Host": host} if host else {}
-        return self.client.open(url + "?WLS-Response=" + quote(response, safe=""),
-                                method=method, headers=headers)
+        return self.come_back(url, response, method=method, headers=headers)
 
     def logged_in(self):
-        return self.client.get(SITE + "/integration/secrets").status_code == 200
+        return self.get("/integration/secrets").status_code == 200
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from tests.optional import require
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "load_logins.py"
 
 
@@ -17,6 +19,7 @@ def load_script():
 
 
 def test_concurrent_logins_under_gunicorn():
+    require("gunicorn", "the test extra installs it (pip install -e '.[test]')")
     outcome, elapsed = load_script().run(logins=120, concurrency=8, workers=2, time_limit=90)
     assert outcome.errors == []
     assert outcome.logins == 120

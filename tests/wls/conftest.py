@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 import requests
+from tests.browsing import Form, response_in
 
 import raven
 import raven.demoserver
@@ -32,31 +32,6 @@ class Clock:
 
     def utc(self) -> datetime:
         return datetime.fromtimestamp(self.t, timezone.utc).replace(tzinfo=None)
-
-
-class Form(HTMLParser):
-    """The login form's inputs and buttons, as a browser would see them."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.inputs: dict[str, dict[str, str | None]] = {}
-        self.buttons: dict[str | None, dict[str, str | None]] = {}
-        self.action: str | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.action = a.get("action")
-        elif tag == "input":
-            self.inputs[a["name"]] = a
-        elif tag == "button":
-            self.buttons[a.get("name")] = a
-
-    def hidden(self) -> dict[str, str]:
-        return {
-            name: a["value"] or "" for name, a in self.inputs.items() if a.get("type") == "hidden"
-        }
 
 
 class Client:
@@ -123,7 +98,7 @@ class Client:
         """The verified WLS-Response a redirect carries, after every check we can make."""
         assert r.status_code == 303, (r.status_code, r.text[:500])
         location = r.headers["Location"]
-        string = parse_qs(urlsplit(location).query)["WLS-Response"][0]
+        string = response_in(location)
         resp = raven.demoserver.Response(string)
         if ver is not None:
             assert resp.ver == ver

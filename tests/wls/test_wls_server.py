@@ -38,12 +38,17 @@ def test_serve_yields_a_working_base_url():
 def test_stop_ends_idle_connections_promptly():
     # A browser opens spare connections and may send nothing on them.
     server = LiveServer(hello).start()
+    opened = threading.Event()
+    track = server._opened
+
+    def opened_and_told(conn):
+        track(conn)
+        opened.set()
+
+    server._opened = opened_and_told
     idle = socket.create_connection(("127.0.0.1", server.port))
     try:
-        deadline = time.monotonic() + 5
-        while not server._connections and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert server._connections, "the server never picked up the connection"
+        assert opened.wait(5), "the server never picked up the connection"
         [handler_thread] = server._connections.values()
         started = time.monotonic()
         server.stop()
@@ -55,11 +60,20 @@ def test_stop_ends_idle_connections_promptly():
 
 
 def test_stop_lets_an_answer_in_progress_finish():
-    entered = threading.Event()
+    entered, stop_waits = threading.Event(), threading.Event()
 
     def slow(environ, start_response):
+        # Answer only once stop() has ended reading and waits for this thread.
+        me = threading.current_thread()
+        join = me.join
+
+        def joined(timeout=None):
+            stop_waits.set()
+            join(timeout)
+
+        me.join = joined
         entered.set()
-        time.sleep(0.3)
+        assert stop_waits.wait(5), "stop() never waited for the answer"
         start_response("200 OK", [("Content-Length", "4")])
         return [b"done"]
 
@@ -70,6 +84,7 @@ def test_stop_lets_an_answer_in_progress_finish():
     assert entered.wait(5)
     server.stop()
     t.join()
+    assert stop_waits.is_set()
     assert results[0].text == "done"
 
 

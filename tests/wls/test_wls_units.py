@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
+from raven.demoserver import Response as DemoResponse
+from raven.flow import split_response
 from raven.keys import SigningKey
 from raven.wls import User, Users, builtin_user, create_app, parse_user_spec, response_location
 from raven.wls.app import LISTENING_HOST, host_name, logout_path_for
@@ -138,6 +141,8 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pairs=_pairs, post=st.booleans(), with_token=st.booleans())
 def test_no_request_makes_it_fail(pairs, post, with_token):
+    """Never a 500 (TESTING raises it here), and each answer is one a WLS
+    may give: a form, a refusal, or a redirect carrying a signed response."""
     with _app.test_client() as c:
         if post:
             if with_token:  # as a browser would: the form's token, then anything at all
@@ -146,9 +151,19 @@ def test_no_request_makes_it_fail(pairs, post, with_token):
             r = c.post("/auth/authenticate.html", data=MultiDict(pairs))
         else:
             r = c.get("/auth/authenticate.html", query_string=pairs)
+    if post and not with_token:  # no form of ours was ever served to this browser
+        assert r.status_code == 400 and b"cookie is missing" in r.data
+        return
     assert r.status_code in (200, 303, 400, 403), r.status_code
-    if r.status_code == 303:
-        assert "WLS-Response=" in r.headers["Location"]
+    if r.status_code == 303:  # sent back: a response the demo key verifies, for that url
+        location = r.headers["Location"]
+        [value], _ = split_response(urlsplit(location).query.encode())
+        response = DemoResponse(value)
+        assert location.startswith(response.url.split("#")[0].split("?")[0])
+    elif r.status_code == 403:  # a failure shown here, only when the request asked so
+        assert ("fail", "yes") in pairs
+    elif r.status_code == 200:
+        assert _TOKEN.search(r.text), "a 200 is the login form"
 
 
 def test_raw_query_bytes_that_are_not_utf8_get_a_400():
@@ -251,16 +266,21 @@ _logout_fields = st.lists(st.tuples(
            min_codepoint=32, blacklist_categories=("Cs",)), max_size=30),  # not encodable
                           st.sampled_from(["http://localhost/", "http://[::1", "javascript:x"])))
 def test_no_logout_makes_it_fail(fields, post, with_token, referrer):
+    """A GET always shows the page; a POST logs out exactly when it carries
+    the form's one token, and is otherwise refused."""
     headers = {} if referrer is None else {"Referer": referrer.encode("utf-8").decode("latin-1")}
     with _app.test_client() as c:
         page = c.get("/auth/authenticate.html?ver=3&url=http://a/").text
+        token = _TOKEN.search(page).group(1)
         if post:
             if with_token:  # the cookie's one token, as the login form shows it
-                fields = [*fields, ("csrf_token", _TOKEN.search(page).group(1))]
+                fields = [*fields, ("csrf_token", token)]
             r = c.post("/auth/logout.html", data=MultiDict(fields), headers=headers)
         else:
             r = c.get("/auth/logout.html", query_string=fields, headers=headers)
-    assert r.status_code in (200, 400), r.status_code
+    sent = [value for name, value in fields if name == "csrf_token"]
+    expected = 200 if not post or sent == [token] else 400
+    assert r.status_code == expected, (sent, r.status_code)
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE", "BREW"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
@@ -49,16 +50,20 @@ def bare_app() -> tuple[Flask, str | None]:
     return app, None
 
 
-def bare_session_app(cookie: str | None) -> tuple[Flask, str | None]:
+def bare_session_app(cookie: str | None, cache_control: bool = False
+                     ) -> tuple[Flask, str | None]:
     """Reference: no auth, but the view reads flask.session (python-raven's
-    cookie), to show how much of any added cost is Flask's own session."""
+    cookie), to show how much of any added cost is Flask's own session;
+    with ``cache_control``, it also marks its answer private, as ours are."""
     from flask import session
 
     app = new_app()
 
     @app.route("/")
-    def view() -> str:
+    def view() -> Any:
         session.get("_raven")
+        if cache_control:
+            return "You are test0001", {"Cache-Control": "private"}
         return "You are test0001"
 
     return app, cookie
@@ -161,15 +166,17 @@ def main() -> None:
     candidates = {
         "bare": request_maker(*bare_app()),
         "bare+session": request_maker(*bare_session_app(cookie)),
+        "bare+session+cc": request_maker(*bare_session_app(cookie, cache_control=True)),
         "python-raven": request_maker(raven, cookie),
         "flask-login": request_maker(*flask_login_app()),
     }
     times = paired_rounds(candidates, ROUNDS, NUMBER)
     for name, values in times.items():
-        print(f"{name:>13}: {statistics.median(values) * 1e6:6.1f} µs per request (median)")
+        print(f"{name:>15}: {statistics.median(values) * 1e6:6.1f} µs per request (median)")
     print(f"median of per-round ratios over {ROUNDS} rounds of {NUMBER} requests "
           "(interquartile range):")
     for ours, theirs, goal in (("python-raven", "bare+session", "goal <= 1.05"),
+                               ("python-raven", "bare+session+cc", "the same answer, for scale"),
                                ("python-raven", "flask-login", "lower is better"),
                                ("flask-login", "bare+session", "for scale")):
         ratios = [a / b for a, b in zip(times[ours], times[theirs], strict=True)]

@@ -8,6 +8,7 @@ trust that key (``raven.demoserver`` or a local test WLS), never by live
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -82,31 +83,41 @@ def login(
     follow: bool = True,
     **fields: Any,
 ) -> Any:
-    """Log a Flask test client in through the application's real Raven flow.
+    """Log a test client (Flask's or Django's) in through the application's
+    real Raven flow.
 
-    Requests ``path``, which must redirect to a WLS; answers that request as
-    the WLS would (a signed response for its ``url``, carrying its
-    ``params``, in the version it asked for); takes the response back to
-    the application and, with ``follow``, follows the application's own
-    redirect. Returns the last response. Other keyword arguments (``auth``,
-    ``sso``, ``life``, ``issue``, ``msg`` …) go to :func:`make_response`.
+    Requests ``path``, which must redirect to a WLS, at once or through the
+    site's own redirects (a Django ``@login_required`` view sends the
+    browser to ``LOGIN_URL`` first); answers that request as the WLS would
+    (a signed response for its ``url``, carrying its ``params``, in the
+    version it asked for); takes the response back to the application and,
+    with ``follow``, follows the application's own redirect. Returns the
+    last response. Other keyword arguments (``auth``, ``sso``, ``life``,
+    ``issue``, ``msg`` …) go to :func:`make_response`. ``path`` may be a
+    whole URL, for a site that answers for one origin only.
 
     The application must trust the demo key, as it does when configured for
     the demo server or a local test WLS: an application configured for live
     Raven is refused with an explanation rather than fooled.
     """
-    first = client.get(path)
-    if first.status_code not in _REDIRECTS:
+    here = path
+    answer = _get(client, here)
+    for _ in range(_SITE_REDIRECTS):
+        if answer.status_code not in _REDIRECTS or _is_wls_request(answer.headers["Location"]):
+            break
+        here = urljoin(here, answer.headers["Location"])
+        answer = _get(client, here)
+    if answer.status_code not in _REDIRECTS:
         raise LoginFlowError(
-            f"GET {path} answered {first.status_code}, not a redirect to the WLS: "
+            f"GET {here} answered {answer.status_code}, not a redirect to the WLS: "
             "is the view protected, and is the client logged out?"
         )
-    location = first.headers["Location"]
+    location = answer.headers["Location"]
     if location.startswith(RAVEN_AUTH):
         raise LoginFlowError(
             "the application sends people to live Raven; under test, configure it for "
-            "the local test WLS or the demo server (for the Flask glue: "
-            "RAVEN_WLS = 'demo' or the local WLS URL)"
+            "the local test WLS or the demo server (RAVEN_WLS = 'demo' or the local "
+            "WLS URL, in Flask's config or Django's settings)"
         )
     query = parse_qs(urlsplit(location).query)
     try:
@@ -122,10 +133,33 @@ def login(
     response = make_response(url, principal, status=status, ptags=ptags, ver=ver, **fields)
     back = strip_query(url) if ver == 1 else url  # version 1 loses the query
     sep = "&" if "?" in back else "?"
-    answer = client.get(back + sep + urlencode({"WLS-Response": response}))
+    answer = _get(client, back + sep + urlencode({"WLS-Response": response}))
     if follow and answer.status_code in _REDIRECTS:
-        return client.get(urljoin(back, answer.headers["Location"]))
+        return _get(client, urljoin(back, answer.headers["Location"]))
     return answer
+
+
+#: Redirects followed on the site itself before the one to the WLS.
+_SITE_REDIRECTS = 5
+
+
+def _is_wls_request(location: str) -> bool:
+    query = parse_qs(urlsplit(location).query)
+    return "url" in query and "ver" in query
+
+
+def _get(client: Any, url: str) -> Any:
+    """GET ``url`` with either framework's test client. Django's ignores
+    the scheme and host of a whole URL, so they become ``secure`` and
+    ``Host``."""
+    django_client = sys.modules.get("django.test.client")
+    if django_client is None or not isinstance(client, django_client.Client):
+        return client.get(url)
+    parts = urlsplit(url)
+    local = parts.path + ("?" + parts.query if parts.query else "")
+    if not parts.netloc:
+        return client.get(local)
+    return client.get(local, secure=parts.scheme == "https", HTTP_HOST=parts.netloc)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -43,12 +44,17 @@ _KID = re.compile(r"[1-9][0-9]{0,7}")
 
 
 def load_public_key(pem: str | bytes) -> RSAPublicKey:
-    """Load a PEM public key (``RSA PUBLIC KEY`` or ``PUBLIC KEY``)."""
+    """Load a PEM public key (``RSA PUBLIC KEY`` or ``PUBLIC KEY``), or the
+    key of a PEM certificate (as Raven also publishes its keys: only the key
+    is used; the certificate's dates and issuer mean nothing here)."""
     data = pem.encode("ascii") if isinstance(pem, str) else pem
     try:
-        key = serialization.load_pem_public_key(data)
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            key = x509.load_pem_x509_certificate(data).public_key()
+        else:
+            key = serialization.load_pem_public_key(data)
     except ValueError as exc:
-        raise ValueError(f"not a PEM public key: {exc}") from None
+        raise ValueError(f"not a PEM public key or certificate: {exc}") from None
     if not isinstance(key, RSAPublicKey):
         raise ValueError("Ucam-WebAuth keys are RSA keys")
     return key

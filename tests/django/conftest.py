@@ -63,7 +63,7 @@ class Browser:
         r = self.get(path, **extra)
         for _ in range(3):
             assert r.status_code in (302, 303), r.content
-            if r["Location"].startswith(LOCAL_WLS):
+            if {"ver", "url"} <= set(parse_qs(urlsplit(r["Location"]).query)):
                 break
             r = self.get(r["Location"], **extra)
         assert r.status_code == 303, r.content

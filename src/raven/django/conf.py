@@ -139,11 +139,20 @@ class DjangoRaven:
 
 
 _cache: dict[Any, DjangoRaven] = {}
+#: The settings object the cache was filled from: override_settings (and
+#: pytest-django's ``settings`` fixture) put another in its place.
+_cached_from: list[object] = [None]
 
 
 def clear_cache(**_: Any) -> None:
     """Forget the settings read (connected to Django's ``setting_changed``)."""
     _cache.clear()
+
+
+def settings_object() -> object:
+    """What Django's settings currently are (a new object after each change
+    made through override_settings)."""
+    return getattr(django_settings, "_wrapped", django_settings)
 
 
 def site() -> DjangoRaven:
@@ -155,6 +164,9 @@ def for_view(given: Mapping[str, Any]) -> DjangoRaven:
     """The settings for a view that overrides some shared settings in code
     (``require_ptags``, ``iact``...)."""
     key = tuple(sorted((name, repr(value)) for name, value in given.items()))
+    if _cached_from[0] is not settings_object():
+        _cache.clear()
+        _cached_from[0] = settings_object()
     try:
         return _cache[key]
     except KeyError:
@@ -186,6 +198,9 @@ def for_view(given: Mapping[str, Any]) -> DjangoRaven:
     result = DjangoRaven(settings, warnings=tuple(warnings), **extra)
     _cache[key] = result
     return result
+
+
+_MISSING = object()
 
 
 def gather() -> tuple[dict[str, Any], list[str]]:
@@ -222,7 +237,9 @@ def gather() -> tuple[dict[str, Any], list[str]]:
         if name not in KNOWN:
             warnings.append(f"{attr} is not a Raven setting, and is ignored")
             continue
-        value = getattr(django_settings, attr)
+        value = getattr(django_settings, attr, _MISSING)
+        if value is _MISSING:  # deleted by override_settings
+            continue
         if name in ours and ours[name][1] != value:
             raise ConfigurationError(
                 f"{ours[name][0]} and {attr} are the same setting, with different values"

@@ -156,6 +156,7 @@ def decide(
     in its place: the login view asks for the return view's URL)."""
     seen = incoming(request)
     if isinstance(seen, Refuse):
+        flow.emit(seen, logger)
         return seen
     if path is not None:
         seen = replace(seen, path=path, query=query or b"")
@@ -247,7 +248,7 @@ def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:
     (or only ``raven/base.html``), else ours."""
     context = {"check": refusal.check, "reason": refusal.reason, **refusal.context,
                "status": refusal.status}
-    template = _engine().get_template(f"raven/{refusal.page}.html")
+    template = _engine(conf.settings_object()).get_template(f"raven/{refusal.page}.html")
     body = template.render(RequestContext(request, context))
     response = HttpResponse(body, status=refusal.status, content_type="text/html; charset=utf-8")
     for name, value in refusal.headers.items():
@@ -258,7 +259,7 @@ def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:
 
 
 @functools.lru_cache(maxsize=1)
-def _engine() -> Engine:
+def _engine(_settings: object) -> Engine:
     """The site's Django template engine with our directory behind its own
     loaders, as the Flask glue puts ours behind the app's."""
     base = None

@@ -74,7 +74,7 @@ def _not_current(value: Any) -> Any:
 
 
 def _timeout(value: Any) -> Any:
-    past, future = DEFAULTS["issue_bounds"]
+    _, future = DEFAULTS["issue_bounds"]
     return (value, future) if not isinstance(value, bool) and isinstance(value, int) else value
 
 

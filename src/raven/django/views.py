@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings as django_settings
 from django.contrib import auth
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -38,7 +39,7 @@ def _next(request: HttpRequest, value: str | None) -> str | None:
         return None
     try:
         host = request.get_host()
-    except Exception:  # DisallowedHost: the views refuse the request themselves
+    except DisallowedHost:  # the views refuse the request themselves
         return None
     if url_has_allowed_host_and_scheme(value, allowed_hosts={host},
                                        require_https=request.is_secure()):

@@ -9,6 +9,7 @@ trust that key (``raven.demoserver`` or a local test WLS), never by live
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -113,35 +114,45 @@ def login(
     **fields: Any,
 ) -> Any:
     """Log a test client in through the application's real Raven flow: a
-    Flask test client, Werkzeug's ``Client`` on any WSGI application (one
-    behind :class:`raven.wsgi.RavenMiddleware`, say), or Starlette's /
-    FastAPI's ``TestClient`` (any client built on httpx; redirects are
-    followed here, one at a time).
+    Flask test client, Django's test client (pytest-django's ``client``
+    too), Werkzeug's ``Client`` on any WSGI application (one behind
+    :class:`raven.wsgi.RavenMiddleware`, say), or Starlette's / FastAPI's
+    ``TestClient`` (any client built on httpx; redirects are followed here,
+    one at a time).
 
-    Requests ``path``, which must redirect to a WLS; answers that request as
-    the WLS would (a signed response for its ``url``, carrying its
-    ``params``, in the version it asked for); takes the response back to
-    the application and, with ``follow``, follows the application's own
-    redirect. Returns the last response. Other keyword arguments (``auth``,
-    ``sso``, ``life``, ``issue``, ``msg`` …) go to :func:`make_response`.
+    Requests ``path``, which must redirect to a WLS, at once or through the
+    site's own redirects (a Django ``@login_required`` view sends the
+    browser to ``LOGIN_URL`` first); answers that request as the WLS would
+    (a signed response for its ``url``, carrying its ``params``, in the
+    version it asked for); takes the response back to the application and,
+    with ``follow``, follows the application's own redirect. Returns the
+    last response. Other keyword arguments (``auth``, ``sso``, ``life``,
+    ``issue``, ``msg`` …) go to :func:`make_response`. ``path`` may be a
+    whole URL, for a site that answers for one origin only.
 
     The application must trust the demo key, as it does when configured for
     the demo server or a local test WLS: an application configured for live
     Raven is refused with an explanation rather than fooled.
     """
-    first = _get(client, path)
-    if first.status_code not in _REDIRECTS:
+    here = path
+    answer = _get(client, here)
+    for _ in range(_SITE_REDIRECTS):
+        if answer.status_code not in _REDIRECTS or _is_wls_request(answer.headers["Location"]):
+            break
+        here = urljoin(here, answer.headers["Location"])
+        answer = _get(client, here)
+    if answer.status_code not in _REDIRECTS:
         raise LoginFlowError(
-            f"GET {path} answered {first.status_code}, not a redirect to the WLS: "
+            f"GET {here} answered {answer.status_code}, not a redirect to the WLS: "
             f"is the view protected, and is the client logged out? The page said: "
-            f"{_page_text(first)!r}"
+            f"{_page_text(answer)!r}"
         )
-    location = first.headers["Location"]
+    location = answer.headers["Location"]
     if location.startswith(RAVEN_AUTH):
         raise LoginFlowError(
             "the application sends people to live Raven; under test, configure it for "
-            "the local test WLS or the demo server (for the Flask glue: "
-            "RAVEN_WLS = 'demo' or the local WLS URL)"
+            "the local test WLS or the demo server (RAVEN_WLS = 'demo' or the local "
+            "WLS URL, in Flask's config or Django's settings)"
         )
     query = parse_qs(urlsplit(location).query)
     try:
@@ -174,15 +185,31 @@ def _page_text(response: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: Redirects followed on the site itself before the one to the WLS.
+_SITE_REDIRECTS = 5
+
+
+def _is_wls_request(location: str) -> bool:
+    query = parse_qs(urlsplit(location).query)
+    return "url" in query and "ver" in query
+
+
 def _get(client: Any, url: str) -> Any:
     """GET ``url`` with ``client``, without following redirects: an httpx
     client (Starlette's TestClient) follows them unless told not to;
     Flask's and Werkzeug's never do. Werkzeug's own ``Client`` (unlike
     Flask's) reads an absolute URL's path only, so its scheme and host go
-    in ``base_url``, as a browser would send them."""
+    in ``base_url``, as a browser would send them; Django's ignores them
+    too, so they become ``secure`` and ``Host``."""
     if hasattr(client, "follow_redirects"):
         return client.get(url, follow_redirects=False)
     parts = urlsplit(url)
+    django_client = sys.modules.get("django.test.client")
+    if django_client is not None and isinstance(client, django_client.Client):
+        local = parts.path + ("?" + parts.query if parts.query else "")
+        if not parts.netloc:
+            return client.get(local)
+        return client.get(local, secure=parts.scheme == "https", HTTP_HOST=parts.netloc)
     if parts.scheme and parts.netloc and _is_werkzeug_client(client):
         return client.get(
             parts._replace(scheme="", netloc="").geturl(),

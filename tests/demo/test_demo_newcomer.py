@@ -123,7 +123,7 @@ def test_the_glue_403_page_without_a_logout_url_links_home(raven_login):
 
 
 def test_the_glue_403_page_with_a_logout_url_is_a_post_form(raven_login):
-    app = _app_refusing_everyone({"logout_url": "/bye", "logout_fields": {"token": "t&1"}})
+    app = _app_refusing_everyone({"logout_url": "/bye", "logout_fields": [("token", "t&1")]})
     r = raven_login(app.test_client(), "/")
     assert r.status_code == 403
     form = re.search(r'<form method="post" action="/bye">(.*?)</form>', r.text, re.S).group(1)

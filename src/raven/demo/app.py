@@ -456,24 +456,14 @@ def _template_context() -> dict[str, Any]:
     }
 
 
-class _FullLogoutFields(Mapping[str, str]):
-    """The hidden fields of a full log-out form. The CSRF token is made
-    only when a page shows the form, so other pages set no cookie."""
+class _FullLogoutFields:
+    """The hidden fields of a full log-out form, as (name, value) pairs. The
+    CSRF token is made only when a page shows the form, so other pages set
+    no cookie."""
 
-    _NAMES = ("csrf", "wls")
-
-    def __getitem__(self, name: str) -> str:
-        if name == "csrf":
-            return _csrf_token()
-        if name == "wls":
-            return "yes"
-        raise KeyError(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._NAMES)
-
-    def __len__(self) -> int:
-        return len(self._NAMES)
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield "csrf", _csrf_token()
+        yield "wls", "yes"
 
 
 def _utc(epoch: int | None) -> str:

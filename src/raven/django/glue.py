@@ -1,0 +1,283 @@
+"""Django's request, session and auth in the flow core's terms, and the
+core's decisions as Django answers. Views, decorators and the middleware
+all go through here; every rule lives in :mod:`raven.flow`.
+
+One invariant keeps Raven and ``django.contrib.auth`` together: a login
+is kept in our state only alongside the Django login it made (through
+:class:`~raven.django.backends.RavenBackend`); a Raven login without it
+counts for nothing, and the middleware ends a Django login whose Raven
+login no longer holds.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.contrib import auth
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.template import Engine, RequestContext, engines
+from django.utils.module_loading import import_string
+
+from .. import flow
+from ..flow import Allow, Incoming, LoggedIn, Login, LogLine, Refuse, State, ToWLS, shown
+from ..settings import Settings
+from . import SESSION_KEY, conf
+from .conf import DjangoRaven
+
+__all__ = ["get_login", "guard", "page", "redirect"]
+
+logger = logging.getLogger("raven")
+
+#: Our default pages: the same templates as the Flask glue's.
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+class HttpResponseSeeOther(HttpResponseRedirect):
+    """The protocol's redirect: 303, so that the next request is a GET."""
+
+    status_code = 303
+
+
+def redirect(location: str) -> HttpResponseSeeOther:
+    return HttpResponseSeeOther(location)
+
+
+# --- the request -----------------------------------------------------------------
+
+
+def incoming(request: HttpRequest) -> Incoming | Refuse:
+    """The request as the core sees it, or a refusal of its host."""
+    try:
+        host = request.get_host()  # Django's ALLOWED_HOSTS; the core adds the origin rules
+    except DisallowedHost as exc:
+        return _host_refusal(request, str(exc))
+    raw = request.META.get("QUERY_STRING", "")
+    # WSGI hands the raw bytes over as latin-1 text; Django's ASGI handler
+    # decodes them as UTF-8.
+    query = raw.encode("utf-8" if isinstance(request, ASGIRequest) else "latin-1")
+    return Incoming(
+        request.method or "GET", request.scheme or "http", host, request.path, query,
+        request.META.get("REMOTE_ADDR", ""),
+        state_came_back=django_settings.SESSION_COOKIE_NAME in request.COOKIES,
+    )
+
+
+def _host_refusal(request: HttpRequest, detail: str) -> Refuse:
+    line = LogLine(logging.WARNING, f"refused a request (check host) from "
+                                    f"{shown(request.META.get('REMOTE_ADDR', ''))}: "
+                                    f"{shown(detail, 200)}")
+    return Refuse(400, "host", "bad_request", {"check": "host"}, line)
+
+
+def stored_state(request: HttpRequest) -> object:
+    """What the session holds under our key, less a login that no longer
+    goes with the Django login (an account made inactive, say)."""
+    _needs_session(request)
+    stored = request.session.get(SESSION_KEY)
+    state = State.load(stored)
+    if state.login is not None and not django_login_matches(request, state.login):
+        return state._replace(login=None).dump()
+    return stored
+
+
+def save(request: HttpRequest, state: State | None) -> None:
+    if state is not None:
+        request.session[SESSION_KEY] = state.dump()
+
+
+def _needs_session(request: HttpRequest) -> None:
+    if not hasattr(request, "session"):
+        raise conf.ConfigurationError(
+            "Raven logins live in request.session: add "
+            "'django.contrib.sessions.middleware.SessionMiddleware' to MIDDLEWARE"
+        )
+
+
+@functools.lru_cache(maxsize=16)
+def is_raven_backend(path: object) -> bool:
+    from .backends import RavenBackend
+
+    try:
+        return isinstance(path, str) and issubclass(import_string(path), RavenBackend)
+    except ImportError:
+        return False
+
+
+def django_login_matches(request: HttpRequest, login: Login) -> bool:
+    """Is the Django user the one our backend logged in for ``login``?"""
+    path = request.session.get(auth.BACKEND_SESSION_KEY)
+    if not is_raven_backend(path):
+        return False
+    user = getattr(request, "user", None)
+    if user is None:
+        user = auth.get_user(request)
+    if not user.is_authenticated:
+        return False
+    backend = auth.load_backend(path)
+    return bool(user.get_username() == backend.clean_username(login.principal))
+
+
+def get_login(request: HttpRequest) -> Login | None:
+    """The request's Raven login (principal, ptags, issue...), if it holds
+    under the site's settings; None otherwise."""
+    cached = getattr(request, "raven", None)
+    if isinstance(cached, Login):
+        return cached
+    if not hasattr(request, "session"):
+        return None
+    login = State.load(stored_state(request)).login
+    if login is None or not login.valid_for(conf.site().settings, time.time()):
+        return None
+    return login
+
+
+# --- the decisions -----------------------------------------------------------------
+
+
+def decide(
+    request: HttpRequest,
+    raven: DjangoRaven,
+    authorise: Callable[[str, frozenset[str]], bool] | None = None,
+    *,
+    path: str | None = None,
+    query: bytes | None = None,
+) -> flow.Decision:
+    """The core's decision for this request (or for ``path`` and ``query``
+    in its place: the login view asks for the return view's URL)."""
+    seen = incoming(request)
+    if isinstance(seen, Refuse):
+        flow.emit(seen, logger)
+        return seen
+    if path is not None:
+        seen = seen._replace(path=path, query=query or b"")
+    decision = flow.decide(
+        seen, stored_state(request), raven.settings, time.time(), secrets.token_urlsafe(16),
+        authorise,
+    )
+    flow.emit(decision, logger)
+    return decision
+
+
+def guard(
+    request: HttpRequest, raven: DjangoRaven, authorise: Callable[[str, frozenset[str]], bool]
+) -> HttpResponseBase | Login:
+    """For a protected view: its login, or the answer to give instead."""
+    decision = decide(request, raven, authorise)
+    if isinstance(decision, Allow):
+        save(request, decision.state)
+        request.raven = decision.login  # type: ignore[attr-defined]
+        return decision.login
+    return answer(request, decision, getattr(decision, "location", ""))
+
+
+def answer(request: HttpRequest, decision: flow.Decision, location: str) -> HttpResponseBase:
+    """Carry out a decision other than letting the request through."""
+    if isinstance(decision, LoggedIn):
+        return complete(request, decision, location)
+    if isinstance(decision, ToWLS):
+        save(request, decision.state)
+        return redirect(decision.location)
+    if isinstance(decision, Refuse):
+        save(request, decision.state)
+        return page(request, decision)
+    return redirect(location)  # Allow: already logged in
+
+
+def complete(request: HttpRequest, decision: LoggedIn, location: str) -> HttpResponseBase:
+    """A verified response arrived: make the Django login, then keep the
+    Raven login beside it, then go to ``location``.
+
+    The site's own rules (``require_principal``, ``require_ptags``) decide
+    who may log in at all; a view's rules are checked on top of them.
+    """
+    if decision.state is None:  # the back button: the current login goes on
+        return redirect(location)
+    login = decision.login
+    site = conf.site().settings
+    spent = State(decision.state.tokens)  # the token is spent, pass or fail
+    if not site.authorised(login.principal, login.ptags):
+        refusal = _forbidden(login, f"not authorised to log in here: principal "
+                                    f"{shown(login.principal)}, ptags "
+                                    f"{shown(','.join(sorted(login.ptags)))}")
+        save(request, spent)
+        return page(request, refusal)
+    user = auth.authenticate(request, raven_login=login)
+    if user is None:
+        refusal = _forbidden(login, f"no Django account may log in as {shown(login.principal)} "
+                                    "(unknown and RAVEN_CREATE_USER is False, or inactive)")
+        save(request, spent)
+        return page(request, refusal)
+    auth.login(request, user)  # a new session key, or a new session for another user
+    save(request, decision.state)
+    request.raven = login  # type: ignore[attr-defined]
+    return redirect(location)
+
+
+def _forbidden(login: Login, message: str) -> Refuse:
+    refusal = Refuse(403, "forbidden", "forbidden",
+                     {"principal": login.principal, "ptags": sorted(login.ptags)},
+                     LogLine(logging.INFO, message))
+    flow.emit(refusal, logger)
+    return refusal
+
+
+def add_cache_control(response: HttpResponseBase, settings: Settings) -> HttpResponseBase:
+    """Keep shared caches from storing a page meant for one user."""
+    if settings.cache_control:
+        merged = flow.cache_control(response.get("Cache-Control"), settings.cache_control)
+        if merged is not None:
+            response["Cache-Control"] = merged
+    return response
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:
+    """A refusal's page, from the site's templates if it has ``raven/<page>.html``
+    (or only ``raven/base.html``), else ours."""
+    context = {"check": refusal.check, "reason": refusal.reason, **refusal.context,
+               "status": refusal.status}
+    template = _engine(conf.settings_object()).get_template(f"raven/{refusal.page}.html")
+    body = template.render(RequestContext(request, context))
+    response = HttpResponse(body, status=refusal.status, content_type="text/html; charset=utf-8")
+    for name, value in refusal.headers.items():
+        response[name] = value
+    response["Cache-Control"] = "no-store"
+    response.raven_check = refusal.context.get("check")  # type: ignore[attr-defined]
+    return response
+
+
+@functools.lru_cache(maxsize=1)
+def _engine(_settings: object) -> Engine:
+    """The site's Django template engine with our directory behind its own
+    loaders, as the Flask glue puts ours behind the app's."""
+    base = None
+    for backend in engines.all():
+        if hasattr(backend, "engine") and isinstance(backend.engine, Engine):
+            base = backend.engine
+            break
+    ours = ("django.template.loaders.filesystem.Loader", [str(TEMPLATES)])
+    if base is None:
+        return Engine(loaders=[ours], autoescape=True)
+    return Engine(
+        dirs=base.dirs, loaders=[*base.loaders, ours], context_processors=base.context_processors,
+        debug=base.debug, string_if_invalid=base.string_if_invalid,
+        file_charset=base.file_charset, libraries=base.libraries,
+        builtins=[b for b in base.builtins if b not in Engine.default_builtins],
+        autoescape=base.autoescape,
+    )
+
+
+def clear_cache(**_: Any) -> None:
+    _engine.cache_clear()
+    is_raven_backend.cache_clear()

@@ -1,0 +1,80 @@
+"""Keeps a Django login made with Raven no longer than its Raven login.
+
+Without it a Django login lasts as long as the Django session (two weeks
+by default), whatever ``max_life`` says, on every view that checks only
+``request.user`` (``@login_required``, the admin). With it, each request
+of a user logged in by :class:`~raven.django.backends.RavenBackend` is
+checked by the flow core against the site's settings: expiry, the WLS and
+key that made it, the site's ``require_*``; a login that fails is ended
+(``django.contrib.auth.logout``), and the request goes on anonymous.
+``request.raven`` is the login, or None.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import auth
+from django.http import HttpRequest, HttpResponseBase
+
+from .. import flow
+from ..flow import Allow, Refuse, State, shown
+from . import SESSION_KEY, conf, glue
+
+__all__ = ["RavenMiddleware"]
+
+logger = logging.getLogger("raven")
+
+
+class RavenMiddleware:
+    """Put after ``SessionMiddleware`` and ``AuthenticationMiddleware``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        raven = self.check(request)
+        response = self.get_response(request)
+        if raven is not None and isinstance(response, HttpResponseBase):
+            glue.add_cache_control(response, raven.settings)
+        return response
+
+    def check(self, request: HttpRequest) -> conf.DjangoRaven | None:
+        """End a Raven-made Django login that no longer holds; the settings
+        if the request goes on logged in with Raven."""
+        request.raven = None  # type: ignore[attr-defined]
+        session = getattr(request, "session", None)
+        if session is None or not glue.is_raven_backend(session.get(auth.BACKEND_SESSION_KEY)):
+            return None
+        seen = glue.incoming(request)
+        if isinstance(seen, Refuse):
+            return None  # a host Django lets through and we do not: the views refuse it
+        raven = conf.site()
+        stored = session.get(SESSION_KEY)
+        login = State.load(stored).login
+        decision: flow.Decision | None = None
+        if login is not None and glue.django_login_matches(request, login):
+            seen = flow.Incoming("GET", seen.scheme, seen.host, seen.path, b"", seen.client)
+            decision = flow.decide(seen, stored, raven.settings, time.time(),
+                                   secrets.token_urlsafe(16))
+            if isinstance(decision, Allow):
+                glue.save(request, decision.state)
+                request.raven = decision.login  # type: ignore[attr-defined]
+                return raven
+        why = "no Raven login is kept with it"
+        if decision is not None and decision.log is not None:
+            why = decision.log.message.split(": back to")[0]
+        user = getattr(request, "user", None)
+        name = user.get_username() if user is not None and user.is_authenticated else "?"
+        logger.info("ended the Django login of %s: its Raven login no longer holds (%s)",
+                    shown(name), why)
+        auth.logout(request)  # a new, empty session
+        # Logins under way (a tab at the WLS) keep their tokens.
+        tokens = State.load(stored).tokens
+        if tokens:
+            glue.save(request, State(tokens))
+        return None

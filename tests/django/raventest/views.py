@@ -1,0 +1,62 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from raven.django import RavenLoginRequiredMixin, get_login, raven_login_required
+
+
+def home(request):
+    """Public: who is here, as Django and Raven see it."""
+    login = get_login(request)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({
+            "user": request.user.get_username() if request.user.is_authenticated else None,
+            "raven": None if login is None else {
+                "principal": login.principal, "ptags": sorted(login.ptags),
+                "auth": login.auth, "sso": sorted(login.sso),
+            },
+        })
+    return render(request, "raventest/home.html", {"login": login})
+
+
+@raven_login_required
+def protected(request):
+    return HttpResponse(f"Hello, {request.raven.principal} ({request.user.get_username()})")
+
+
+@raven_login_required(require_principal={"test0002"})
+def staff(request):
+    return HttpResponse(f"Staff page for {request.raven.principal}")
+
+
+@login_required
+def members(request):
+    return HttpResponse(f"Members' page for {request.user.get_username()}")
+
+
+@raven_login_required(iact=True)
+def password_now(request):
+    return HttpResponse(f"Password typed just now by {request.raven.principal}")
+
+
+@raven_login_required(require_ptags=None)
+def anyone(request):
+    return HttpResponse(f"Anyone page for {request.raven.principal}")
+
+
+class ClassBased(RavenLoginRequiredMixin, View):
+    def get(self, request):
+        return HttpResponse(f"Class-based view for {request.raven.principal}")
+
+
+@raven_login_required
+async def async_view(request):
+    return HttpResponse(f"Async view for {request.raven.principal}")
+
+
+@csrf_exempt
+@raven_login_required
+def post_here(request):
+    return HttpResponse(f"{request.method} by {request.raven.principal}")

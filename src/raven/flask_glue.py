@@ -443,10 +443,10 @@ def _add_cache_control(response: WerkzeugResponse) -> WerkzeugResponse:
     authenticated = g.get("_raven")
     value = authenticated and authenticated[2]
     if value:
-        existing = response.headers.get("Cache-Control")
-        merged = flow.cache_control(existing, value)
+        # getlist: Headers.get raises and catches an HTTP error when absent
+        existing = ", ".join(response.headers.getlist("Cache-Control")) or None
         if existing is None:
             response.headers.add("Cache-Control", value)  # add: no second scan
-        elif merged is not None:
+        elif (merged := flow.cache_control(existing, value)) is not None:
             response.headers["Cache-Control"] = merged
     return response

@@ -103,16 +103,17 @@ class Settings:
         framework's own host whitelist, if any. Raises ConfigurationError."""
         config = config or {}
         given = given or {}
-        unknown = set(given) - set(DEFAULTS)
-        if unknown:
-            raise ConfigurationError(f"unknown Raven setting(s): {', '.join(sorted(unknown))}")
-
         def pick(name: str) -> Any:
             if name in given:
                 return given[name]
             return config.get(prefix + name.upper(), DEFAULTS[name])
 
         try:
+            unknown = set(given) - set(DEFAULTS)
+            if unknown:
+                raise ConfigurationError(
+                    f"unknown Raven setting(s): {', '.join(sorted(unknown))}"
+                )
             wls = _wls(pick, prefix)
             origin = pick("origin")
             settings = cls(

@@ -440,10 +440,21 @@ raven_user.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
 
 async def logout(request: Request) -> Response:
     """Forget the login and redirect (303) to the WLS's logout page (or to
-    the site's root). Mount it for POST only: ``app.post("/logout")(logout)``."""
+    the site's root). Mount it for POST: ``app.post("/logout")(logout)``; a
+    request that is not a POST from a page of this site's own origin
+    (``Origin``, else ``Referer``) is refused, so another site cannot log
+    users out."""
     context = _context(request)
+    middleware, scope = context.middleware, request.scope
+    refusal = flow.logout_refusal(  # a POST from a page of this site only
+        _incoming(scope, True), middleware.settings,
+        _header(scope, b"origin"), _header(scope, b"referer"),
+    )
+    if refusal is not None:
+        flow.emit(refusal, logger)
+        return middleware._page(scope, refusal)
     context.write, context.stored = _DELETE, None
-    location = flow.logout(context.middleware.settings)
+    location = flow.logout(middleware.settings)
     return RedirectResponse(location or request.scope.get("root_path", "") + "/",
                             status_code=303)
 

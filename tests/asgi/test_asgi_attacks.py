@@ -124,7 +124,7 @@ def test_response_cannot_be_used_twice(browser, raven_log):
     url, params, _ = browser.start("/")
     response = make_response(url, params=params)
     assert browser.come_back(url, response).status_code == 303
-    browser.request("POST", "/logout")
+    browser.request("POST", "/logout", headers={"Origin": BASE})
     browser.start("/")
     r = browser.come_back(url, response)
     assert r.status_code == 400
@@ -307,3 +307,21 @@ def test_one_megabyte_response(browser, raven_log):
     [line] = raven_log()
     assert "check format" in line.getMessage()
     assert len(line.getMessage()) < 1000
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Origin": "https://evil.example.com"}, {"Origin": "null"},
+    {"Referer": "https://evil.example.com/page"}, {"Origin": BASE + ":8443"},
+])
+def test_a_logout_from_another_site_is_refused(browser, headers, raven_log):
+    browser.login("/")
+    r = browser.request("POST", "/logout", headers=headers)
+    assert r.status_code == 403 and "raven" in browser.client.cookies
+    assert browser.get("/").status_code == 200  # still logged in
+    assert "check logout origin" in raven_log()[0].getMessage()
+
+
+def test_a_logout_by_get_is_refused(browser):
+    browser.login("/")
+    r = browser.request("GET", "/logout", headers={"Origin": BASE})
+    assert r.status_code == 405

@@ -124,7 +124,7 @@ def test_unprotected_paths_pass_and_exempt_wins(browser, browser_for, starlette_
 
 def test_logout_forgets_and_goes_to_the_wls_logout(browser):
     browser.login("/")
-    r = browser.request("POST", "/logout")
+    r = browser.request("POST", "/logout", headers={"Origin": BASE})
     assert r.status_code == 303
     assert r.headers["location"] == "http://127.0.0.1:5001/auth/logout.html"
     assert browser.cookie is None
@@ -142,7 +142,7 @@ def test_session_middleware_holds_the_login_when_installed(browser_for, starlett
     assert browser.login("/").text == "You are test0001"
     assert browser.cookie is None  # nothing of ours beside the session
     assert browser.client.cookies.get("session") is not None
-    assert browser.request("POST", "/logout").status_code == 303
+    assert browser.request("POST", "/logout", headers={"Origin": BASE}).status_code == 303
     assert browser.get("/").status_code == 303
 
 
@@ -258,7 +258,7 @@ def test_fastapi_unprotected_route_sees_the_login(api):
     assert api.get("/public").json() == {"authenticated": False, "principal": None}
     api.login("/")
     assert api.get("/public").json() == {"authenticated": True, "principal": "test0001"}
-    assert api.request("POST", "/logout").status_code == 303
+    assert api.request("POST", "/logout", headers={"Origin": BASE}).status_code == 303
     assert api.get("/public").json() == {"authenticated": False, "principal": None}
 
 

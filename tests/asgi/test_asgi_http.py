@@ -82,7 +82,7 @@ def test_login_sso_and_logout_over_uvicorn(wls, uvicorn_server):
         again = go(http, server.url + "/members", trail=trail)
         assert again.json() == "Hello test0001"
         assert trail == [303, 303, 303, 200]  # app, WLS (sso), app, page
-        out = go(http, server.url + "/logout", "POST")
+        out = go(http, server.url + "/logout", "POST", headers={"Origin": server.url})
         assert out.url == wls + "/auth/logout.html"
         assert "raven" not in http.cookies  # forgotten here
         form = LoginForm(out.text)  # the WLS's own button ends its session

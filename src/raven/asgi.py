@@ -231,7 +231,7 @@ class RavenMiddleware:
                 self._finish(scope, context, message)
             await send(message)
 
-        if self._protects(scope["path"]):
+        if self._protects(_route_path(scope)):
             answer = self.decide(scope, context, self.settings, self.authorise)
             if answer is not None:
                 await answer(scope, receive, send_wrapper)
@@ -240,6 +240,11 @@ class RavenMiddleware:
             await self.app(scope, receive, send_wrapper)
         except _Answer as raised:  # from raven_user(): not yet started
             await raised.response(scope, receive, send_wrapper)
+
+    def site_rule(self, principal: str, ptags: frozenset[str]) -> bool:
+        """Who may be logged in here at all: ``authorise=``, else the
+        settings' ``require_principal`` / ``require_ptags``."""
+        return (self.authorise or self.settings.authorised)(principal, ptags)
 
     def _protects(self, path: str) -> bool:
         if any(_under(path, p) for p in self.exempt):
@@ -274,7 +279,10 @@ class RavenMiddleware:
     def _set_identity(self, scope: Scope, context: _Context, user: RavenUser | None) -> None:
         if user is None:  # a page that asks for no login: the stored one, if still good
             login = State.load(context.stored).login
-            if login is not None and login.valid_for(self.settings, time.time()):
+            if (
+                login is not None and login.valid_for(self.settings, time.time())
+                and self.site_rule(login.principal, login.ptags)
+            ):
                 user = RavenUser(login, self.settings)
         if user is None:
             scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
@@ -299,14 +307,17 @@ class RavenMiddleware:
                          context: _Context) -> None:
         """A websocket cannot go to the WLS: on a protected path it needs an
         authorised login already made, else it is closed before accepting."""
-        if self._protects(scope["path"]):
-            user = scope["user"]
-            allowed = user.is_authenticated and (self.authorise or self.settings.authorised)(
-                user.principal, user.ptags
+        if self._protects(_route_path(scope)):
+            refusal = flow.cross_site_refusal(
+                _incoming(scope, context.came_back), self.settings,
+                _header(scope, b"origin"), None, "websocket",
             )
-            if not allowed:
+            if refusal is not None:
+                flow.emit(refusal, logger)
+            elif not scope["user"].is_authenticated:
                 logger.warning("refused a websocket to %s: no authorised Raven login",
                                flow.shown(scope["path"]))
+            if refusal is not None or not scope["user"].is_authenticated:
                 await receive()  # websocket.connect
                 await send({"type": "websocket.close", "code": 1008})
                 return
@@ -399,8 +410,13 @@ class _Requirement:
         context = _context(request)
         middleware = context.middleware
         settings = middleware.settings_for(self.rules)
-        answer = middleware.decide(request.scope, context, settings,
-                                   self.authorise or middleware.authorise)
+        route_rule = self.authorise or settings.authorised
+
+        def both(principal: str, ptags: frozenset[str]) -> bool:
+            # A route may ask for more than the site, never for less.
+            return middleware.site_rule(principal, ptags) and route_rule(principal, ptags)
+
+        answer = middleware.decide(request.scope, context, settings, both)
         if answer is not None:
             raise _Answer(answer)
         user = request.scope["user"]
@@ -469,9 +485,25 @@ def _incoming(scope: Scope, came_back: bool) -> Incoming:
         host = f"{server[0]}:{server[1]}"
     client = scope.get("client")
     return Incoming(
-        scope["method"], scope["scheme"], host, scope["path"], scope.get("query_string", b""),
+        scope.get("method", "GET"), _HTTP_SCHEME.get(scope["scheme"], scope["scheme"]),
+        host, scope["path"],
+        scope.get("query_string", b""),
         client[0] if client else "", state_came_back=came_back,
     )
+
+
+#: A websocket's origin is that of the page that opened it.
+_HTTP_SCHEME = {"ws": "http", "wss": "https"}
+
+
+def _route_path(scope: Scope) -> str:
+    """The path inside this app: without the ``root_path`` that a server's
+    --root-path or a Starlette ``Mount`` puts in front (routing ignores it
+    too). The whole path still makes the return URL."""
+    path, root = scope["path"], scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root):len(root) + 1] in ("", "/"):
+        return path[len(root):] or "/"
+    return path
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

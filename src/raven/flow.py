@@ -316,15 +316,25 @@ def logout_refusal(
     """May this request end the login? None if so, else the refusal.
 
     Logging out changes state, so it must be a POST, sent by a page of this
-    site: the browser's ``Origin`` header (else, when a browser leaves it
-    out, the origin of ``Referer``) must be this site's own origin, as the
-    settings allow it. Otherwise any other site could log users out (or
-    send them to the WLS logout page) with a form of its own.
+    site (see :func:`cross_site_refusal`). Otherwise any other site could
+    log users out (or send them to the WLS logout page) with a form of its own.
     """
     if incoming.method != "POST":
         refusal = _refuse(incoming, 405, "logout method", "logout_refused",
                           f"a logout came with {shown(incoming.method)}, not POST")
         return replace(refusal, headers={"Allow": "POST"})
+    return cross_site_refusal(incoming, settings, origin, referer, "logout")
+
+
+def cross_site_refusal(
+    incoming: Incoming, settings: Settings, origin: str | None, referer: str | None,
+    what: str,
+) -> Refuse | None:
+    """None if the request was sent by a page of this site's own origin:
+    the browser's ``Origin`` header (else, when a browser leaves it out,
+    the origin of ``Referer``) must be the trusted origin of the request.
+    For requests a cookie alone must not authorise (a logout, a websocket:
+    every ``*.cam.ac.uk`` site is the same *site* to SameSite cookies)."""
     try:
         own = trusted_origin(
             incoming.scheme, incoming.host, origins=settings.origins,
@@ -334,8 +344,8 @@ def logout_refusal(
         return _refuse(incoming, 400, "host", "bad_request", str(exc))
     sent = _origin_of(origin) if origin else _origin_of(referer)  # "null" is no origin
     if sent is None or sent.lower() != own:
-        return _refuse(incoming, 403, "logout origin", "logout_refused",
-                       f"a logout sent from {shown(sent)}, not from {shown(own)}")
+        return _refuse(incoming, 403, f"{what} origin", "logout_refused",
+                       f"a {what} sent from {shown(sent)}, not from {shown(own)}")
     return None
 
 

@@ -6,16 +6,26 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import cache
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Depends, FastAPI
 from itsdangerous import URLSafeTimedSerializer
+from starlette.applications import Starlette
+from starlette.authentication import requires
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
+from raven.asgi import RavenMiddleware, RavenUser, raven_user
 from raven.keys import SigningKey
 from raven.response import utcnow
 from raven.testing import make_response
+
+from .conftest import SECRET, Browser, settings_dict
 
 BASE = "https://www.example.cam.ac.uk"  # as in conftest.py
 EVIL = "https://evil.example.com"
@@ -325,3 +335,54 @@ def test_a_logout_by_get_is_refused(browser):
     browser.login("/")
     r = browser.request("GET", "/logout", headers={"Origin": BASE})
     assert r.status_code == 405
+
+
+# --- a route's rules, the site's rules, and paths under a prefix -----------------------
+
+
+def _fastapi_with_staff_route(**middleware: Any):
+    app = FastAPI()
+
+    @app.get("/staff")
+    def staff(user: Annotated[RavenUser, Depends(raven_user(require_ptags={"staff"}))]) -> str:
+        return "staff page for " + user.principal
+
+    app.add_middleware(RavenMiddleware, secret_key=SECRET, paths=(), **settings_dict(),
+                       **middleware)
+    return app
+
+
+def test_a_routes_rule_holds_beside_the_middlewares_authorise():
+    api = Browser(_fastapi_with_staff_route(
+        authorise=lambda principal, ptags: principal.startswith("test")))
+    assert api.login("/staff").status_code == 403  # ptags {"current"}: no "staff"
+    assert Browser(_fastapi_with_staff_route(
+        authorise=lambda principal, ptags: principal.startswith("test"),
+    )).login("/staff", ptags={"staff"}).status_code == 200
+
+
+def test_a_login_the_site_refuses_is_no_user_on_unprotected_pages():
+    async def secret(request):
+        return PlainTextResponse("secret for " + request.user.display_name)
+
+    app = Starlette(
+        routes=[Route("/", secret), Route("/members", requires("authenticated")(secret))],
+        middleware=[Middleware(RavenMiddleware, secret_key=SECRET, paths=("/",),
+                               exempt=("/members",),
+                               **settings_dict(require_principal={"test0002"}))])
+    browser = Browser(app)
+    assert browser.login("/", principal="test0001").status_code == 403
+    assert browser.get("/members").status_code == 403  # Starlette's requires(): no user
+
+
+def test_protected_paths_hold_inside_a_mount():
+    async def page(request):
+        return PlainTextResponse("admin page")
+
+    sub = Starlette(routes=[Route("/admin", page)],
+                    middleware=[Middleware(RavenMiddleware, secret_key=SECRET,
+                                           paths=("/admin",), **settings_dict())])
+    browser = Browser(Starlette(routes=[Mount("/app", app=sub)]))
+    r = browser.get("/app/admin")
+    assert r.status_code == 303  # to the WLS, for the whole URL
+    assert "url=https%3A%2F%2Fwww.example.cam.ac.uk%2Fapp%2Fadmin" in r.headers["location"]

@@ -16,6 +16,7 @@ from raven.asgi import SESSION_KEY, ConfigurationError, RavenMiddleware
 from raven.testing import LoginFlowError, make_response
 
 BASE = "https://www.example.cam.ac.uk"  # as in conftest.py
+WS = "wss://www.example.cam.ac.uk/ws"
 
 
 def test_protected_page_sends_the_browser_to_the_wls(browser):
@@ -209,13 +210,20 @@ def test_websocket_on_a_protected_path_needs_a_login(browser_for, starlette_app)
     app = starlette_app()
     app.router.routes.append(WebSocketRoute("/ws", echo))
     browser = browser_for(app)
-    with pytest.raises(WebSocketDisconnect) as closed, browser.client.websocket_connect("/ws"):
+    with pytest.raises(WebSocketDisconnect) as closed, browser.client.websocket_connect(WS):
         pass
     assert closed.value.code == 1008
     browser.login("/")
-    cookie = {"cookie": f"raven={browser.cookie}"}  # the test client sends none itself
-    with browser.client.websocket_connect("/ws", headers=cookie) as ws:
+    cookie = {"cookie": f"raven={browser.cookie}", "origin": BASE}  # sent by hand here
+    with browser.client.websocket_connect(WS, headers=cookie) as ws:
         assert ws.receive_text() == "hello test0001"
+    # the cookie alone is not enough: any *.cam.ac.uk page is the same site
+    for origin in ("https://other.cam.ac.uk", "null", None):
+        headers = {"cookie": cookie["cookie"], **({"origin": origin} if origin else {})}
+        with pytest.raises(WebSocketDisconnect) as closed, \
+                browser.client.websocket_connect(WS, headers=headers):
+            pass
+        assert closed.value.code == 1008
 
 
 # --- FastAPI ------------------------------------------------------------------------
@@ -243,7 +251,10 @@ def test_fastapi_route_rule_403(api, browser_for, fastapi_app):
     assert r.status_code == 403
     assert "You may not see this page" in r.text
     staff = browser_for(fastapi_app())
-    assert staff.login("/staff", ptags={"staff"}).text == '"staff page for test0001"'
+    assert staff.login("/staff", ptags={"staff", "current"}).text == '"staff page for test0001"'
+    # a route asks for more than the site, never for less: 'current' still holds
+    former = browser_for(fastapi_app())
+    assert former.login("/staff", ptags={"staff"}).status_code == 403
 
 
 def test_fastapi_stricter_route_asks_again(api):

@@ -39,6 +39,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from . import flow
 from .flow import Allow, Incoming, LoggedIn, Login, Refuse, State, ToWLS
+from .origin import under_prefixes
 from .settings import ConfigurationError, Settings
 
 __all__ = [
@@ -247,9 +248,10 @@ class RavenMiddleware:
         return (self.authorise or self.settings.authorised)(principal, ptags)
 
     def _protects(self, path: str) -> bool:
-        if any(_under(path, p) for p in self.exempt):
+        # As the router sees the path: "//admin" and "/static/../admin" are "/admin".
+        if under_prefixes(path, self.exempt):
             return False
-        return self.paths is None or any(_under(path, p) for p in self.paths)
+        return self.paths is None or under_prefixes(path, self.paths)
 
     def decide(
         self, scope: Scope, context: _Context, settings: Settings,
@@ -528,10 +530,6 @@ def _prefix(path: str) -> str:
     if not isinstance(path, str) or not path.startswith("/"):
         raise ConfigurationError(f"RavenMiddleware paths must start with '/': {path!r}")
     return path.rstrip("/") or "/"
-
-
-def _under(path: str, prefix: str) -> bool:
-    return prefix == "/" or path == prefix or path.startswith(prefix + "/")
 
 
 def _hashable(value: Any) -> Any:

@@ -33,6 +33,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, s
 
 from . import flow
 from .flow import Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
+from .origin import canonical_path, under_prefixes
 from .settings import ConfigurationError, Settings
 
 if TYPE_CHECKING:
@@ -164,7 +165,9 @@ class RavenMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = _text(environ.get("PATH_INFO", ""))
-        if self.logout_path is not None and path == self.logout_path:
+        if self.logout_path is not None and canonical_path(path) == canonical_path(
+            self.logout_path
+        ):
             return self._logout(environ, start_response)
         if not self.protects(path):
             return self.app(environ, start_response)
@@ -185,11 +188,9 @@ class RavenMiddleware:
         return _redirect(start_response, decision.location, cookies)
 
     def protects(self, path: str) -> bool:
-        """Does ``path`` (below the script root) need a login?"""
-        return any(
-            path == prefix or path.startswith(prefix if prefix.endswith("/") else prefix + "/")
-            for prefix in self.protect
-        )
+        """Does ``path`` (below the script root) need a login? Matched as the
+        application's router will see it: ``//admin`` is ``/admin``."""
+        return under_prefixes(path, self.protect)
 
     def login(self, environ: WSGIEnvironment) -> Login | None:
         """The current login, if any, of the request ``environ`` describes:

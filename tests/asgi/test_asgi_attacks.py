@@ -386,3 +386,16 @@ def test_protected_paths_hold_inside_a_mount():
     r = browser.get("/app/admin")
     assert r.status_code == 303  # to the WLS, for the whole URL
     assert "url=https%3A%2F%2Fwww.example.cam.ac.uk%2Fapp%2Fadmin" in r.headers["location"]
+
+
+@pytest.mark.parametrize("path", ["/admin", "//admin", "/./admin", "/public/../admin"])
+def test_a_protected_prefix_holds_however_the_path_is_spelt(path):
+    async def page(request):
+        return PlainTextResponse("admin page")
+
+    app = Starlette(routes=[Route("/admin", page)],
+                    middleware=[Middleware(RavenMiddleware, secret_key=SECRET,
+                                           paths=("/admin/",), exempt=("/public",),
+                                           **settings_dict())])
+    r = Browser(app).get(BASE + path)  # whole URL: httpx reads "//admin" as a host
+    assert r.status_code == 303, (path, r.status_code)

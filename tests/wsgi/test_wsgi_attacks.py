@@ -267,3 +267,35 @@ def test_odd_paths_never_500_and_never_leave_the_site(visitor, path):
     back = visitor.come_back(url, make_response(url, params=params))
     assert back.status_code == 303
     assert back.location.startswith(BASE + "/")
+
+
+# --- a path spelt so the router and the prefix check would disagree -------------------
+
+
+def _flask_admin():
+    from flask import Flask
+
+    inner = Flask("inner")
+    inner.add_url_rule("/admin", "admin", lambda: "ADMIN")
+    inner.add_url_rule("/admin/page", "page", lambda: "ADMIN PAGE")
+    inner.add_url_rule("/public", "public", lambda: "PUBLIC")
+    return inner
+
+
+@pytest.mark.parametrize("path", ["/admin", "//admin", "///admin", "/./admin",
+                                  "/public/../admin", "//admin/page", "/admin/"])
+@pytest.mark.parametrize("prefix", ["/admin", "/admin/"])
+def test_a_protected_prefix_holds_however_the_path_is_spelt(path, prefix):
+    middleware = build(_flask_admin(), protect=[prefix])
+    environ = EnvironBuilder(path="/", base_url=BASE).get_environ()
+    environ["PATH_INFO"] = path
+    body, status, headers = run_wsgi_app(middleware, environ)
+    assert status.startswith("303"), (status, b"".join(body))
+    assert dict(headers)["Location"].startswith("http://127.0.0.1:5001/")
+
+
+def test_a_public_path_stays_public():
+    middleware = build(_flask_admin(), protect=["/admin"])
+    environ = EnvironBuilder(path="/public", base_url=BASE).get_environ()
+    body, status, _ = run_wsgi_app(middleware, environ)
+    assert status == "200 OK" and b"".join(body) == b"PUBLIC"

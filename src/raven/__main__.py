@@ -1,6 +1,6 @@
 """``python -m raven``: the ``raven`` command, for when another ``raven``
 command comes first on PATH."""
 
-from ._guard import main
+from ._entry import main
 
 main()

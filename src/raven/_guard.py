@@ -4,7 +4,7 @@ Sentry's old error-reporting client is also imported as ``raven``. Both
 distributions write ``raven/__init__.py``, so installing that one after
 ours leaves its ``__init__`` in front of our modules: ``import raven``
 then gives the wrong package, and our code fails in puzzling ways. The
-modules people start from (the command, the pytest plugin,
+modules people start from (the command, through :mod:`raven._entry`, the pytest plugin,
 ``raven.testing``, ``raven.flask_glue``) first import ``raven._check``,
 which calls :func:`ensure_ours`, so the failure says what happened and
 how to mend it.
@@ -50,15 +50,3 @@ def _explain(package: object) -> str:
         f"here, run 'pip uninstall raven', then 'pip install --force-reinstall {DISTRIBUTION}'."
     )
 
-
-def main() -> None:
-    """The ``raven`` command (and ``python -m raven``): checks, then runs
-    :mod:`raven.cli`, so a wrong ``raven`` is one line, not a traceback."""
-    try:
-        ensure_ours()
-    except WrongRavenError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    from .cli import main as cli_main
-
-    cli_main()

@@ -69,7 +69,7 @@ def test_sdist_and_wheel_carry_the_new_name_and_the_files_beside_the_code(built)
                  "raven/templates/raven/forbidden.html", "raven/wls/templates/base.html"):
         assert name in files
     assert "Name: ucam-raven\n" in metadata
-    assert "raven = raven._guard:main" in entry_points
+    assert "raven = raven._entry:main" in entry_points
     assert "raven = raven.pytest_plugin" in entry_points
 
 

@@ -123,7 +123,9 @@ def test_a_person_logs_in_to_the_django_site_and_out(served, browser):
 
     driver.get(site + "/")
     driver.find_element(By.ID, "logout").click()  # a POST, with Django's CSRF token
-    assert driver.current_url == wls + "/auth/logout.html"
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.current_url == wls + "/auth/logout.html"
+        and "Log out of the test web login service" in d.page_source)
     driver.find_element(By.ID, "logout").click()  # the WLS ends its session by POST only
     wait_for("Logged out of the test web login service")
     assert driver.current_url == wls + "/auth/logout.html"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from .errors import ParamsMismatchError, ResponseError
 from .protocol import check_atypes, check_issue, check_url
@@ -19,6 +20,14 @@ from .response import Response, _KeyHolder, utcnow
 
 #: The names of the checks, in the order they are made.
 APPLICATION_CHECKS = ("url", "params", "iact/aauth", "issue")
+
+
+def params_mismatch() -> ParamsMismatchError:
+    """The refusal of a response whose params is no token this browser holds."""
+    return ParamsMismatchError(
+        "the response does not answer a login started by this browser session, "
+        "or it was used already", field="params",
+    )
 
 
 def issue_window(max_age: float, clock_skew: float) -> tuple[float, float]:
@@ -50,10 +59,7 @@ def run_checks(
                 if tokens is None:
                     continue
                 if response.params not in tokens:
-                    raise ParamsMismatchError(
-                        "the response does not answer a login started by this browser "
-                        "session, or it was used already", field="params",
-                    )
+                    raise params_mismatch()
             elif name == "iact/aauth":
                 if not response.success:
                     continue
@@ -66,19 +72,9 @@ def run_checks(
             yield name, None
 
 
-def check_application(
-    response: Response,
-    url: str,
-    *,
-    iact: bool | None,
-    aauth: Iterable[str] | None,
-    issue_bounds: tuple[float, float],
-    now: datetime,
-) -> None:
-    """Raise the first failing check's error."""
-    for _, error in run_checks(
-        response, url, iact=iact, aauth=aauth, issue_bounds=issue_bounds, now=now
-    ):
+def check_application(response: Response, url: str, **given: Any) -> None:
+    """Raise the first failing check's error (arguments as :func:`run_checks`)."""
+    for _, error in run_checks(response, url, **given):
         if error is not None:
             raise error
 

@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
-from .checks import run_checks
-from .errors import ParamsMismatchError, RequestError, ResponseError
+from .checks import params_mismatch, run_checks
+from .errors import RequestError, ResponseError
 from .origin import HostError, normalise_origin, site_url, trusted_origin
 from .protocol import STATUS_CODES, atypes_acceptable
 from .response import Response
@@ -105,10 +105,7 @@ class State(NamedTuple):
         """A response carrying ``params`` arrived: forget the token, which
         works once. Raises ParamsMismatchError if it is not one of ours."""
         if params not in self.tokens:
-            raise ParamsMismatchError(
-                "the response does not answer a login started by this browser "
-                "session, or it was used already", field="params",
-            )
+            raise params_mismatch()
         return self._replace(tokens=tuple(t for t in self.tokens if t != params))
 
     @classmethod

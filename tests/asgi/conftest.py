@@ -3,7 +3,6 @@ test WLS, and a TestClient that knows the Ucam-WebAuth round trip."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -163,19 +162,6 @@ def browser() -> Browser:
 def browser_for() -> Callable[..., Browser]:
     return Browser
 
-
-@pytest.fixture
-def raven_log(caplog: pytest.LogCaptureFixture) -> Callable[[int], list[logging.LogRecord]]:
-    """Records of the ``raven`` logger at a level, without the demo-key notice."""
-    caplog.set_level(logging.DEBUG, logger="raven")
-
-    def records(level: int = logging.WARNING) -> list[logging.LogRecord]:
-        return [
-            r for r in caplog.records
-            if r.name == "raven" and r.levelno == level and "demo key" not in r.getMessage()
-        ]
-
-    return records
 
 
 @pytest.fixture

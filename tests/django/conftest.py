@@ -5,7 +5,6 @@ pytest-django's fixtures (client, settings, django_db) then work here."""
 
 from __future__ import annotations
 
-import logging
 import sys
 import tempfile
 from collections.abc import Callable
@@ -116,17 +115,3 @@ def browser(db: None) -> Browser:
 def browser_for(db: None) -> Callable[[], Browser]:
     return Browser
 
-
-@pytest.fixture
-def raven_log(caplog: pytest.LogCaptureFixture) -> Callable[[int], list[logging.LogRecord]]:
-    """Records of the ``raven`` logger at a level, without the notice that
-    the demo key is trusted."""
-    caplog.set_level(logging.DEBUG, logger="raven")
-
-    def records(level: int = logging.WARNING) -> list[logging.LogRecord]:
-        return [
-            r for r in caplog.records
-            if r.name == "raven" and r.levelno == level and "demo key" not in r.getMessage()
-        ]
-
-    return records

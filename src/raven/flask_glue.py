@@ -222,28 +222,38 @@ class AuthDecorator:
         :class:`werkzeug.exceptions.HTTPException` carrying a rendered page.
         """
         fs = self._flask_settings()
-        stored = session.get(SESSION_KEY)
-        decision = flow.decide(
-            _incoming(stored), stored, fs.settings, time.time(), _new_token, fs.authorise,
+        # Each proxy resolved once: every attribute read through one costs
+        # more than the lookup itself, and this runs on every request.
+        store = session._get_current_object()  # type: ignore[attr-defined]
+        stored = store.get(SESSION_KEY)
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
+        now = time.time()
+        decision: flow.Decision | None = flow.current(
+            environ.get("QUERY_STRING", "").encode("latin-1"), stored, fs.settings, now,
+            fs.authorise,
         )
+        if decision is None:
+            decision = flow.decide(_incoming(environ, stored, store), stored, fs.settings, now,
+                                   _new_token, fs.authorise)
         flow.emit(decision, logger)
         if isinstance(decision, Allow):
             if decision.state is not None:
-                session[SESSION_KEY] = decision.state.dump()
+                store[SESSION_KEY] = decision.state.dump()
             # For the properties, and the Cache-Control of this answer.
-            g._raven = (self, decision.login, fs.settings.cache_control)
+            g._get_current_object()._raven = (  # type: ignore[attr-defined]
+                self, decision.login, fs.settings.cache_control)
             return None
         if isinstance(decision, Refuse):
             if decision.state is not None:
-                session[SESSION_KEY] = decision.state.dump()
+                store[SESSION_KEY] = decision.state.dump()
             raise fs.page(decision)
         if isinstance(decision, LoggedIn) and decision.state is not None:
             if decision.new_identity:
                 self.session_new()
             _rotate_session()
-            session[SESSION_KEY] = decision.state.dump()
+            store[SESSION_KEY] = decision.state.dump()
         elif isinstance(decision, ToWLS):
-            session[SESSION_KEY] = decision.state.dump()
+            store[SESSION_KEY] = decision.state.dump()
         return redirect(decision.location, code=303)
 
     # --- override points -----------------------------------------------------
@@ -266,7 +276,7 @@ class AuthDecorator:
     # --- the session, as properties ------------------------------------------
 
     def _login(self) -> Login | None:
-        cached = g.get("_raven")
+        cached = g._get_current_object().get("_raven")  # type: ignore[attr-defined]
         if cached is not None and cached[0] is self:
             return cached[1]  # type: ignore[no-any-return]
         login = flow.State.load(session.get(SESSION_KEY)).login
@@ -323,7 +333,7 @@ class AuthDecorator:
         """This site's absolute URL for ``path``, from the origins the
         operator allowed (never from the Host header alone): for a
         hand-written flow's ``url``. Raises a 400 for a host not allowed."""
-        incoming = _incoming(None)._replace(path=path)
+        incoming = _incoming(request.environ, None, session)._replace(path=path)
         try:
             return flow.own_url(incoming, self._settings(), query)
         except HostError as exc:
@@ -386,10 +396,9 @@ class _FlaskSettings:
         return error
 
 
-def _incoming(stored: object) -> Incoming:
+def _incoming(environ: dict[str, Any], stored: object, store: Any) -> Incoming:
     # Straight from the WSGI environ (as ProxyFix leaves it): this runs on
     # every request, and Werkzeug's properties would each parse again.
-    environ = request.environ
     host = environ.get("HTTP_HOST") or (
         f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
     )
@@ -400,7 +409,7 @@ def _incoming(stored: object) -> Incoming:
         environ["REQUEST_METHOD"], environ["wsgi.url_scheme"], host,
         path.decode("utf-8", "replace"),
         environ.get("QUERY_STRING", "").encode("latin-1"), environ.get("REMOTE_ADDR", ""),
-        state_came_back=stored is not None or bool(session),
+        state_came_back=stored is not None or bool(store),
     )
 
 
@@ -440,7 +449,7 @@ def _rotate_session() -> None:
 def _add_cache_control(response: WerkzeugResponse) -> WerkzeugResponse:
     """Keep a shared cache from storing a page meant for one user
     (mod_ucam_webauth's AACacheControl On); a view's own stricter choice stays."""
-    authenticated = g.get("_raven")
+    authenticated = g._get_current_object().get("_raven")  # type: ignore[attr-defined]
     value = authenticated and authenticated[2]
     if value:
         # getlist: Headers.get raises and catches an HTTP error when absent

@@ -3,7 +3,8 @@
 An adapter (Flask, WSGI, Django, ASGI) describes one request as an
 :class:`Incoming`, hands over the stored login state (whatever its session
 store holds under our key) with the :class:`~raven.settings.Settings`,
-``now`` and a fresh random token, and gets back one decision:
+``now`` and a fresh random token, and gets back one decision from
+:func:`decide`:
 
 - :class:`Allow`: let the request through, as :class:`Login`;
 - :class:`ToWLS`: redirect the browser to the WLS;
@@ -11,7 +12,9 @@ store holds under our key) with the :class:`~raven.settings.Settings`,
 - :class:`Refuse`: answer ``status`` with a page, and log one line.
 
 Each decision carries the new state to store (``None``: leave it as it
-is). Nothing here does I/O or reads a clock, so every rule is tested
+is). Most requests only need :func:`current`: the stored login lets them
+through, and the adapter need not build an :class:`Incoming`. Nothing here
+does I/O or reads a clock, so every rule is tested
 directly; adapters only translate.
 """
 
@@ -34,7 +37,7 @@ from .settings import Settings
 
 __all__ = [
     "RESPONSE_PARAM", "Allow", "Incoming", "LoggedIn", "Login", "Refuse", "State",
-    "ToWLS", "decide", "logout", "logout_refusal",
+    "ToWLS", "current", "decide", "logout", "logout_refusal",
 ]
 
 #: The query parameter a WLS appends.
@@ -114,13 +117,18 @@ class State(NamedTuple):
         layout, an older version, wrong types) is an empty state."""
         if not isinstance(value, dict) or value.get("v") != STATE_VERSION:
             return _EMPTY
-        tokens = value.get("t", ())
-        if not isinstance(tokens, list | tuple) or not all(isinstance(t, str) for t in tokens):
+        tokens = value.get("t", _NO_TOKENS)
+        if tokens is _NO_TOKENS:  # the usual case once logged in
+            pass
+        elif isinstance(tokens, list | tuple) and all(type(t) is str for t in tokens):
+            tokens = tuple(tokens[-MAX_TOKENS:])
+        else:
             return _EMPTY
-        return cls(tuple(tokens[-MAX_TOKENS:]), _load_login(value.get("l")))
+        return cls(tokens, _load_login(value.get("l")))
 
 
 _EMPTY = State()
+_NO_TOKENS: tuple[str, ...] = ()
 
 
 def _load_login(value: object) -> Login | None:
@@ -133,11 +141,21 @@ def _load_login(value: object) -> Login | None:
         and (auth is None or type(auth) is str) and type(issuer) is str
     ):
         return None
-    return Login(principal, _split(ptags), issue, life, last, auth, _split(sso), issuer)
+    return Login._make((principal, _tags(ptags), issue, life, last, auth, _tags(sso), issuer))
 
 
-def _split(text: str) -> frozenset[str]:
-    return frozenset(text.split(",")) if text else frozenset()
+# A site's logins share a handful of ptags and sso lists: each is made into
+# a set once (they are immutable), up to a bound.
+_TAG_SETS: dict[str, frozenset[str]] = {}
+
+
+def _tags(text: str) -> frozenset[str]:
+    tags = _TAG_SETS.get(text)
+    if tags is None:
+        tags = frozenset(text.split(",")) if text else frozenset()
+        if len(_TAG_SETS) < 64:
+            _TAG_SETS[text] = tags
+    return tags
 
 
 # --- a request, and the decisions ---------------------------------------------------
@@ -272,22 +290,58 @@ def decide(
     state = State.load(stored)
     if values:
         return _complete(incoming, state, settings, now, values, rest)
+    verdict = _judge(state, settings, now, authorise)
+    if isinstance(verdict, _Again):
+        return _to_wls(incoming, state, settings, token, verdict.expired, verdict.why)
+    return verdict
+
+
+def current(
+    query: bytes,
+    stored: object,
+    settings: Settings,
+    now: float,
+    authorise: Callable[[str, frozenset[str]], bool] | None = None,
+) -> Allow | None:
+    """The usual request, decided from its raw query and the stored state
+    alone: the Allow that :func:`decide` would give, or None when decide
+    must be asked. An adapter calls this first so that on most requests it
+    need not describe the request at all."""
+    try:
+        values, _ = split_response(query)
+    except ValueError:
+        return None
+    if values:
+        return None
+    verdict = _judge(State.load(stored), settings, now, authorise)
+    return verdict if isinstance(verdict, Allow) else None
+
+
+class _Again(NamedTuple):
+    """The stored login does not hold: to the WLS, saying why."""
+
+    expired: str | None = None  # a reason of Settings.expiries
+    why: str | None = None  # for the log
+
+
+def _judge(
+    state: State, settings: Settings, now: float,
+    authorise: Callable[[str, frozenset[str]], bool] | None,
+) -> Allow | Refuse | _Again:
+    """Does the stored login let a request without a response through?"""
     login = state.login
-    if login is not None and not settings.wls.made(login.issuer):
-        return _to_wls(incoming, state, settings, token, None,
-                       "a login made through another WLS or key: back to this page's WLS")
     if login is None:
-        return _to_wls(incoming, state, settings, token, None, None)
+        return _FIRST_LOGIN
+    if not settings.wls.made(login.issuer):
+        return _Again(None, "a login made through another WLS or key: back to this page's WLS")
     expired = login.expired(settings, now)
     if expired is not None:
-        return _to_wls(incoming, state, settings, token, expired,
-                       f"login expired ({expired}): back to the WLS")
+        return _Again(expired, f"login expired ({expired}): back to the WLS")
     if settings.checks_atypes and not atypes_acceptable(
         login.auth, login.sso, settings.iact, settings.aauth, Response.known_atypes
     ):
         # The login was made for a laxer page (they share the session).
-        return _to_wls(incoming, state, settings, token, None,
-                       "the login does not meet this page's iact/aauth: back to the WLS")
+        return _Again(None, "the login does not meet this page's iact/aauth: back to the WLS")
     if not (authorise or settings.authorised)(login.principal, login.ptags):
         return Refuse(
             403, "forbidden", "forbidden",
@@ -299,6 +353,9 @@ def decide(
         login = login._replace(last=int(now))
         return Allow(login, state._replace(login=login))
     return Allow(login)
+
+
+_FIRST_LOGIN = _Again()
 
 
 def logout(settings: Settings) -> str | None:

@@ -172,10 +172,14 @@ class RavenMiddleware:
         if not self.protects(path):
             return self.app(environ, start_response)
         stored = self._read_cookie(environ)
-        decision = flow.decide(
-            _incoming(environ, stored is not None), stored, self.settings, time.time(),
-            _new_token, self.check_authorised,
+        now = time.time()
+        decision: flow.Decision | None = flow.current(
+            _raw(environ.get("QUERY_STRING", "")), stored, self.settings, now,
+            self.check_authorised,
         )
+        if decision is None:
+            decision = flow.decide(_incoming(environ, stored is not None), stored, self.settings,
+                                   now, _new_token, self.check_authorised)
         flow.emit(decision, logger)
         cookies = [] if decision.state is None else [self._cookie(environ, decision.state)]
         if isinstance(decision, Allow):

@@ -334,6 +334,54 @@ def test_authorisation_by_ptags_principal_or_the_callers_rule():
     assert isinstance(allowed, Allow)
 
 
+def _stored_cases():
+    """(name, settings, stored, now, query) for a spread of requests: every
+    way a stored login holds or fails, and queries with and without a
+    response."""
+    s, timed = settings(), settings(inactive_timeout=600)
+    done, done_timed = log_in(s).state.dump(), log_in(timed).state.dump()
+    other = settings(wls=DEMO.with_keys(keyring({"902": rsa.generate_private_key(
+        public_exponent=65537, key_size=1024).public_key()})))
+    staff = settings(require_principal={"abc123"})
+    pending = State.load(done).with_token("tok-2").dump()
+    by_sso = log_in(s, sso={"pwd"}, auth=None).state.dump()
+    edited = log_in(s).state.dump()
+    edited["l"][4] = float(edited["l"][4])
+    return [
+        ("no state", s, None, NOW, b""),
+        ("logged in", s, done, NOW + 5, b""),
+        ("logged in, a query", s, done, NOW + 5, b"a=1&b=%20x"),
+        ("logged in, a login pending", s, pending, NOW + 5, b""),
+        ("logged in, a response arrives", s, done, NOW + 5, b"WLS-Response=x"),
+        ("logged in, a response spelt otherwise", s, done, NOW + 5, b"WLS%2DResponse=x"),
+        ("logged in, a query not UTF-8", s, done, NOW + 5, b"a=\xff"),
+        ("expired", s, done, NOW + 7201, b""),
+        ("another key", other, done, NOW + 5, b""),
+        ("a stricter page", settings(iact=True), by_sso, NOW + 5, b""),
+        ("not authorised", staff, done, NOW + 5, b""),
+        ("activity to record", timed, done_timed, NOW + 300, b""),
+        ("activity recorded lately", timed, done_timed, NOW, b""),
+        ("inactive", timed, done_timed, NOW + 601, b""),
+        ("edited types", s, edited, NOW + 5, b""),
+        ("another layout", s, {"v": 2, "t": "abc", "l": done["l"]}, NOW + 5, b""),
+    ]
+
+
+@pytest.mark.parametrize("case", _stored_cases(), ids=lambda case: case[0])
+def test_current_is_decide_on_the_requests_it_lets_through(case):
+    _, s, stored, now, query = case
+    full = decide(get(query=query), stored, s, now, "t")
+    quick = flow.current(query, stored, s, now)
+    assert quick == (full if isinstance(full, Allow) else None)
+
+
+def test_current_lets_through_exactly_the_requests_decide_allows():
+    allowed = {case[0] for case in _stored_cases()
+               if isinstance(decide(get(query=case[4]), case[2], case[1], case[3], "t"), Allow)}
+    assert allowed == {"logged in", "logged in, a query", "logged in, a login pending",
+                       "activity to record", "activity recorded lately"}
+
+
 def test_log_lines_escape_what_a_client_sent():
     d = decide(get(path="/a\r\nFAKE: line", method="POST"), None, settings(), NOW, "t")
     assert "\n" not in d.log.message and "\\r\\n" in d.log.message

@@ -9,13 +9,30 @@ within 1.05x of the same app with a bare Flask session (bare+session),
 and below Flask-Login.
 
     python benchmarks/bench_flask.py
+    python benchmarks/bench_flask.py --against 5fafd67   # also the first release
+
+``--against REV`` adds python-raven as it was at git revision REV, imported
+under another name, so that today's glue is paired with it in one process:
+ratios taken from two separate runs differ by a few per cent with nothing
+but the process's memory layout.
 """
 
 from __future__ import annotations
 
+import argparse
+import atexit
+import importlib
+import re
+import shutil
 import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +42,8 @@ from werkzeug.test import EnvironBuilder
 
 from raven.flask_glue import AuthDecorator
 from raven.testing import make_response
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BASE = "https://www.example.cam.ac.uk"
 # Flask-Login's session protection ties the session to the user agent and
@@ -69,13 +88,14 @@ def bare_session_app(cookie: str | None, cache_control: bool = False
     return app, cookie
 
 
-def raven_app() -> tuple[Flask, str | None]:
+def raven_app(decorator: type = AuthDecorator, mint: Callable[..., str] = make_response
+              ) -> tuple[Flask, str | None]:
     import logging
 
     logging.getLogger("raven").setLevel(logging.ERROR)  # the demo-key notice
     app = new_app()
     app.config["RAVEN_WLS"] = "http://127.0.0.1:5001"
-    auth = AuthDecorator()
+    auth = decorator()
 
     @app.route("/")
     @auth
@@ -85,9 +105,29 @@ def raven_app() -> tuple[Flask, str | None]:
     client = app.test_client()
     query = parse_qs(urlsplit(client.get("/", base_url=BASE).location).query)
     url, params = query["url"][0], query["params"][0]
-    response = make_response(url, params=params)
+    response = mint(url, params=params)
     client.get(url, query_string={"WLS-Response": response}, base_url=BASE)
     return app, client.get_cookie("session", domain="www.example.cam.ac.uk").value
+
+
+def raven_at(revision: str) -> tuple[Flask, str | None]:
+    """The app of raven_app with python-raven as it was at ``revision``,
+    imported as ``raven_then`` beside today's ``raven``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src/raven"],
+                             check=True, capture_output=True).stdout
+    where = Path(tempfile.mkdtemp(prefix="raven-then-"))
+    atexit.register(shutil.rmtree, where, ignore_errors=True)
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(where, filter="data")
+    package = where / "raven_then"
+    (where / "src" / "raven").rename(package)
+    for module in package.rglob("*.py"):
+        text = re.sub(r"\b(from|import) raven\b", r"\1 raven_then", module.read_text())
+        module.write_text(text.replace('PackageLoader("raven"', 'PackageLoader("raven_then"'))
+    sys.path.insert(0, str(where))
+    glue = importlib.import_module("raven_then.flask_glue")
+    testing = importlib.import_module("raven_then.testing")
+    return raven_app(glue.AuthDecorator, testing.make_response)
 
 
 def flask_login_app() -> tuple[Flask, str | None]:
@@ -162,6 +202,9 @@ def median_and_spread(values: list[float]) -> tuple[float, float, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", metavar="REV", help="also python-raven at git revision REV")
+    against = parser.parse_args().against
     raven, cookie = raven_app()
     candidates = {
         "bare": request_maker(*bare_app()),
@@ -170,15 +213,19 @@ def main() -> None:
         "python-raven": request_maker(raven, cookie),
         "flask-login": request_maker(*flask_login_app()),
     }
+    comparisons = [("python-raven", "bare+session", "goal <= 1.05"),
+                   ("python-raven", "bare+session+cc", "the same answer, for scale"),
+                   ("python-raven", "flask-login", "lower is better"),
+                   ("flask-login", "bare+session", "for scale")]
+    if against:
+        candidates[f"@{against}"] = request_maker(*raven_at(against))
+        comparisons.append(("python-raven", f"@{against}", "goal <= 1.00: no slower"))
     times = paired_rounds(candidates, ROUNDS, NUMBER)
     for name, values in times.items():
         print(f"{name:>15}: {statistics.median(values) * 1e6:6.1f} µs per request (median)")
     print(f"median of per-round ratios over {ROUNDS} rounds of {NUMBER} requests "
           "(interquartile range):")
-    for ours, theirs, goal in (("python-raven", "bare+session", "goal <= 1.05"),
-                               ("python-raven", "bare+session+cc", "the same answer, for scale"),
-                               ("python-raven", "flask-login", "lower is better"),
-                               ("flask-login", "bare+session", "for scale")):
+    for ours, theirs, goal in comparisons:
         ratios = [a / b for a, b in zip(times[ours], times[theirs], strict=True)]
         mid, low, high = median_and_spread(ratios)
         print(f"  {ours} / {theirs}: {mid:.3f}  ({low:.3f}-{high:.3f})  {goal}")

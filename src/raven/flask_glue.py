@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context, redirect, request, session
+from flask import Flask, current_app, has_app_context, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import ChoiceLoader, Environment, PackageLoader
 from werkzeug.exceptions import (
@@ -57,6 +57,9 @@ logger = logging.getLogger("raven")
 #: The one key of ``flask.session`` this module reads and writes.
 SESSION_KEY = "_raven"
 _EXTENSION = "raven"
+#: Where a request this module let through keeps (decorator, login,
+#: Cache-Control): its WSGI environ lives exactly as long as the request.
+_ALLOWED = "raven.flask_glue.allowed"
 _ERRORS: dict[int, type[HTTPException]] = {
     400: BadRequest, 401: Unauthorized, 403: Forbidden, 405: MethodNotAllowed,
 }
@@ -240,8 +243,7 @@ class AuthDecorator:
             if decision.state is not None:
                 store[SESSION_KEY] = decision.state.dump()
             # For the properties, and the Cache-Control of this answer.
-            g._get_current_object()._raven = (  # type: ignore[attr-defined]
-                self, decision.login, fs.settings.cache_control)
+            environ[_ALLOWED] = (self, decision.login, fs.settings.cache_control)
             return None
         if isinstance(decision, Refuse):
             if decision.state is not None:
@@ -276,7 +278,7 @@ class AuthDecorator:
     # --- the session, as properties ------------------------------------------
 
     def _login(self) -> Login | None:
-        cached = g._get_current_object().get("_raven")  # type: ignore[attr-defined]
+        cached = request._get_current_object().environ.get(_ALLOWED)  # type: ignore[attr-defined]
         if cached is not None and cached[0] is self:
             return cached[1]  # type: ignore[no-any-return]
         login = flow.State.load(session.get(SESSION_KEY)).login
@@ -349,7 +351,7 @@ class AuthDecorator:
         the WLS has none)."""
         location = flow.logout(self._settings())
         session.pop(SESSION_KEY, None)
-        g.pop("_raven", None)
+        request.environ.pop(_ALLOWED, None)
         return redirect(location or request.root_path + "/", code=303)
 
 
@@ -449,7 +451,7 @@ def _rotate_session() -> None:
 def _add_cache_control(response: WerkzeugResponse) -> WerkzeugResponse:
     """Keep a shared cache from storing a page meant for one user
     (mod_ucam_webauth's AACacheControl On); a view's own stricter choice stays."""
-    authenticated = g._get_current_object().get("_raven")  # type: ignore[attr-defined]
+    authenticated = request._get_current_object().environ.get(_ALLOWED)  # type: ignore[attr-defined]
     value = authenticated and authenticated[2]
     if value:
         # getlist: Headers.get raises and catches an HTTP error when absent

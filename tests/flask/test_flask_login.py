@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import abort
 
 from raven import STATUS_CODES
 from raven.flask_glue import MAX_TOKENS, SESSION_KEY, AuthDecorator
@@ -361,6 +362,27 @@ def test_cache_control_respects_the_view_but_never_leaves_it_public(make_app, br
     browser.login("/")
     assert browser.get("/cached/strict").headers["Cache-Control"] == "no-store"
     assert browser.get("/cached/public").headers["Cache-Control"] == "private, max-age=60"
+
+
+def test_an_error_page_for_a_logged_in_user_is_private_too_and_only_for_that_request(
+    make_app, browser_for,
+):
+    app, auth = make_app()
+
+    @app.route("/broken")
+    @auth
+    def broken():
+        abort(404)
+
+    @app.route("/open")
+    def open_page():
+        return "for anyone"
+
+    browser = browser_for(app)
+    browser.login("/")
+    r = browser.get("/broken")
+    assert (r.status_code, r.headers["Cache-Control"]) == (404, "private")
+    assert "Cache-Control" not in browser.get("/open").headers
 
 
 def test_stale_issue_is_relative_to_now(browser):

@@ -88,6 +88,34 @@ def bare_session_app(cookie: str | None, cache_control: bool = False
     return app, cookie
 
 
+def floor_app(cookie: str | None) -> tuple[Flask, str | None]:
+    """For scale: the least any such guard does, with no check at all. It
+    reads its session entry, keeps the user for the view and marks the
+    answer private, as python-raven does."""
+    from flask import g, session
+
+    app = new_app()
+
+    def guard(view: Callable[[], str]) -> Callable[[], str]:
+        def wrapper() -> str:
+            g.user = session["_raven"]["l"][0]
+            return view()
+        return wrapper
+
+    @app.after_request
+    def private(response: Any) -> Any:
+        if "user" in g:
+            response.headers.add("Cache-Control", "private")
+        return response
+
+    @app.route("/")
+    @guard
+    def view() -> str:
+        return "You are " + g.user
+
+    return app, cookie
+
+
 def raven_app(decorator: type = AuthDecorator, mint: Callable[..., str] = make_response
               ) -> tuple[Flask, str | None]:
     import logging
@@ -210,12 +238,14 @@ def main() -> None:
         "bare": request_maker(*bare_app()),
         "bare+session": request_maker(*bare_session_app(cookie)),
         "bare+session+cc": request_maker(*bare_session_app(cookie, cache_control=True)),
+        "no-check guard": request_maker(*floor_app(cookie)),
         "python-raven": request_maker(raven, cookie),
         "flask-login": request_maker(*flask_login_app()),
     }
     comparisons = [("python-raven", "bare+session", "goal <= 1.05"),
                    ("python-raven", "bare+session+cc", "the same answer, for scale"),
                    ("python-raven", "flask-login", "lower is better"),
+                   ("no-check guard", "bare+session", "for scale: a guard that checks nothing"),
                    ("flask-login", "bare+session", "for scale")]
     if against:
         candidates[f"@{against}"] = request_maker(*raven_at(against))

@@ -334,7 +334,7 @@ def _judge(
         return _FIRST_LOGIN
     if not settings.wls.made(login.issuer):
         return _Again(None, "a login made through another WLS or key: back to this page's WLS")
-    expired = login.expired(settings, now)
+    expired = settings.expired(login.issue, login.life, login.last, now)
     if expired is not None:
         return _Again(expired, f"login expired ({expired}): back to the WLS")
     if settings.checks_atypes and not atypes_acceptable(

@@ -4,14 +4,14 @@
 
     app = FastAPI()
     app.add_middleware(RavenMiddleware, secret_key=KEY, origin="https://www.example.com",
-                       desc="My website", paths=None)   # None: every path
+                       desc="My website", protect=())   # (): no path; each route asks
 
     @app.get("/staff")
     def staff(user: RavenUser = Depends(raven_user(require_ptags={"staff"}))):
         return {"hello": user.display_name}
 
 The middleware keeps the login in a signed cookie (or in Starlette's
-``SessionMiddleware`` session, when one is installed outside it) and puts
+``SessionMiddleware`` session, with ``session=True``) and puts
 the identity in the scope: ``scope["user"]`` (so ``request.user``),
 ``scope["auth"]`` and ``scope["raven"]``.
 
@@ -24,23 +24,20 @@ from __future__ import annotations
 
 import inspect
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from http.cookies import SimpleCookie
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import WebSocketException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from . import flow
-from .flow import Allow, Incoming, LoggedIn, Login, Refuse, State, ToWLS
-from .origin import under_prefixes
+from . import flow, guard
+from .flow import Allow, Incoming, LoggedIn, Login, Refuse, State
 from .settings import ConfigurationError, Settings
+from .templating import Pages
 
 __all__ = [
     "SESSION_KEY", "ConfigurationError", "RavenMiddleware", "RavenUser", "logout", "raven_user",
@@ -116,18 +113,35 @@ class _Context:
     """What one request knows: where the state lives, what it holds, and
     what to write back when the answer starts."""
 
+    __slots__ = ("middleware", "session", "stored", "came_back", "write", "rotate", "clear",
+                 "now", "site_rule", "user")
+
     def __init__(self, middleware: RavenMiddleware, scope: Scope) -> None:
         self.middleware = middleware
-        self.session: MutableMapping[str, Any] | None = scope.get("session")
-        self.came_back = False
-        if self.session is not None:
-            self.stored = self.session.get(SESSION_KEY)
-            self.came_back = self.stored is not None or bool(self.session)
+        self.now = time.time()
+        self.session: MutableMapping[str, Any] | None = None
+        if middleware.cookie is None:
+            session = scope.get("session")
+            if session is None:
+                raise ConfigurationError(
+                    "RavenMiddleware(session=True) keeps the login in the framework's "
+                    "session: install Starlette's SessionMiddleware outside it"
+                )
+            self.session = session
+            self.stored = session.get(SESSION_KEY)
+            self.came_back = self.stored is not None or bool(session)
         else:
-            self.stored, self.came_back = middleware._read_cookie(scope)
+            read = middleware.cookie.read(_cookie_header(scope), self.now)
+            if read.problem is not None:
+                logger.warning("ignored the login cookie from %s: %s",
+                               flow.shown(_client(scope)), read.problem)
+            self.stored, self.came_back = read.stored, read.came_back
         self.write: object = None  # a State to store, _DELETE, or None: leave it
-        self.rotate = False
-        self.cache_control: str | None = None
+        self.rotate = False  # a login: the session id changes
+        self.clear = False  # a new identity: the previous one's data goes
+        # The site's rule, asked at most once per request.
+        self.site_rule = guard.once(middleware.site_rule)
+        self.user: RavenUser | None = None
 
     def store(self, state: State | None) -> None:
         if state is not None:
@@ -136,9 +150,9 @@ class _Context:
 
 
 class RavenMiddleware:
-    """Require a Raven login for every path (``paths=None``) or for the
-    paths under the given prefixes (``paths=["/admin"]``; ``paths=()`` to
-    protect none and use :func:`raven_user` per route).
+    """Require a Raven login for the paths under ``protect`` (default every
+    path; ``protect=()`` for none, using :func:`raven_user` per route), less
+    those under ``exempt``.
 
     Settings are those of the Flask glue, under the same names, as keyword
     arguments (``desc=``, ``require_ptags=``, ``wls=``, ``origin=`` ...) or
@@ -147,10 +161,13 @@ class RavenMiddleware:
     is required: the site's exact origin(s), scheme, host and port.
     A bad configuration raises :class:`ConfigurationError` here, at start-up.
 
-    ``secret_key`` signs the login cookie; it is not needed when Starlette's
-    ``SessionMiddleware`` is installed outside this one (then the login is
-    kept in its session, under ``"_raven"``). ``authorise(principal, ptags)``
-    replaces the ``require_*`` rule. ``template_dirs`` are searched for
+    The login is kept in a signed cookie of its own (``secret_key``, or
+    ``RAVEN_SECRET_KEY``; ``cookie_name``, ``cookie_secure`` and
+    ``cookie_max_age`` as the WSGI middleware has them), or, with
+    ``session=True``, in the session of Starlette's ``SessionMiddleware``
+    installed outside this one (under ``"_raven"``). A POST to
+    ``logout_path`` logs out. ``authorise(principal, ptags)`` replaces the
+    ``require_*`` rule. ``template_dirs`` are searched for
     ``raven/<page>.html`` before the package's own pages.
     """
 
@@ -160,40 +177,31 @@ class RavenMiddleware:
         secret_key: str | bytes | None = None,
         *,
         settings: Mapping[str, Any] | None = None,
-        paths: Iterable[str] | None = None,
-        exempt: Iterable[str] = (),
-        cookie_name: str = "raven",
-        max_age: int | None = None,
-        https_only: bool | None = None,
+        protect: Iterable[str] | str = ("/",),
+        exempt: Iterable[str] | str = (),
+        session: bool = False,
+        cookie_name: str | None = None,
+        cookie_secure: bool | None = None,
+        cookie_max_age: int | None = None,
+        logout_path: str | None = "/raven/logout",
         authorise: Callable[[str, frozenset[str]], bool] | None = None,
         template_dirs: Iterable[str] = (),
         **given: Any,
     ) -> None:
         self.app = app
         self._config = dict(settings or {})
+        guard.retired(given, guard.RETIRED, "RavenMiddleware")
         self._given = given
         self.settings = Settings.from_config(self._config, given)
         self._variants: dict[tuple[tuple[str, Any], ...], Settings] = {}
-        self.paths = None if paths is None else tuple(_prefix(p) for p in paths)
-        self.exempt = tuple(_prefix(p) for p in exempt)
+        self.guard = guard.SiteGuard.configure(
+            self.settings, self._config, secret_key=secret_key, session=session,
+            protect=protect, exempt=exempt, cookie_name=cookie_name,
+            cookie_secure=cookie_secure, cookie_max_age=cookie_max_age, logout_path=logout_path,
+        )
+        self.cookie = self.guard.cookie
         self.authorise = authorise
-        self.cookie_name = cookie_name
-        self._signer = (
-            None if secret_key is None else URLSafeTimedSerializer(secret_key, salt="raven")
-        )
-        self.max_age = max_age if max_age is not None else (self.settings.max_life or 86400)
-        origins = self.settings.origins or frozenset()
-        self.https_only = (
-            https_only if https_only is not None
-            else bool(origins) and all(o.startswith("https://") for o in origins)
-        )
-        self._templates = Environment(
-            loader=ChoiceLoader([FileSystemLoader(list(template_dirs)),
-                                 PackageLoader("raven", "templates")]),
-            autoescape=select_autoescape(["html"]),
-        )
-        for page in ("bad_request", "bad_response", "no_cookies", "login_failed", "forbidden"):
-            self._templates.get_template(f"raven/{page}.html")  # fail now, not per request
+        self.pages = Pages(template_dirs)
 
     # --- settings for one route -------------------------------------------------
 
@@ -215,16 +223,11 @@ class RavenMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if self._signer is None and "session" not in scope:
-            raise ConfigurationError(
-                "RavenMiddleware needs a secret_key for its cookie, or Starlette's "
-                "SessionMiddleware installed outside it"
-            )
         context = _Context(self, scope)
         scope[_CONTEXT] = context
-        self._set_identity(scope, context, None)
+        path = _route_path(scope)
         if scope["type"] == "websocket":
-            await self._websocket(scope, receive, send, context)
+            await self._websocket(scope, receive, send, context, path)
             return
 
         async def send_wrapper(message: Message) -> None:
@@ -232,64 +235,56 @@ class RavenMiddleware:
                 self._finish(scope, context, message)
             await send(message)
 
-        if self._protects(_route_path(scope)):
-            answer = self.decide(scope, context, self.settings, self.authorise)
-            if answer is not None:
-                await answer(scope, receive, send_wrapper)
+        if self.guard.is_logout(path):
+            answer = logout_answer(scope, context)
+        elif self.guard.paths.needs_login(path):
+            answer = self.decide(scope, context, self.settings, context.site_rule)
+        else:
+            answer = None
+            if context.stored is not None:
+                login = guard.identity(context.stored, self.settings, context.now,
+                                       context.site_rule)
+                if login is not None:
+                    self._set_identity(scope, context, RavenUser(login, self.settings))
+        if answer is None:
+            if context.user is None:
+                _anonymous(scope)
+            try:
+                await self.app(scope, receive, send_wrapper)
                 return
-        try:
-            await self.app(scope, receive, send_wrapper)
-        except _Answer as raised:  # from raven_user(): not yet started
-            await raised.response(scope, receive, send_wrapper)
+            except _Answer as raised:  # from raven_user(): not yet started
+                answer = raised.response
+        await answer(scope, receive, send_wrapper)
 
     def site_rule(self, principal: str, ptags: frozenset[str]) -> bool:
         """Who may be logged in here at all: ``authorise=``, else the
         settings' ``require_principal`` / ``require_ptags``."""
         return (self.authorise or self.settings.authorised)(principal, ptags)
 
-    def _protects(self, path: str) -> bool:
-        # As the router sees the path: "//admin" and "/static/../admin" are "/admin".
-        if under_prefixes(path, self.exempt):
-            return False
-        return self.paths is None or under_prefixes(path, self.paths)
-
     def decide(
         self, scope: Scope, context: _Context, settings: Settings,
         authorise: Callable[[str, frozenset[str]], bool] | None,
     ) -> Response | None:
         """The core's decision for this request, as None (go on) or an answer."""
-        incoming = _incoming(scope, context.came_back)
-        decision = flow.decide(incoming, context.stored, settings, time.time(),
-                               _new_token, authorise)
+        decision: flow.Decision | None = flow.current(
+            scope.get("query_string", b""), context.stored, settings, context.now, authorise)
+        if decision is None:
+            decision = flow.decide(_incoming(scope, context.came_back), context.stored,
+                                   settings, context.now, guard.new_token, authorise)
         flow.emit(decision, logger)
+        context.store(decision.state)
         if isinstance(decision, Allow):
-            context.store(decision.state)
-            if settings.cache_control:
-                context.cache_control = settings.cache_control
             self._set_identity(scope, context, RavenUser(decision.login, settings))
             return None
         if isinstance(decision, Refuse):
-            context.store(decision.state)
             return self._page(scope, decision)
-        if isinstance(decision, LoggedIn) and decision.state is not None:
-            context.rotate = decision.new_identity
-            context.store(decision.state)
-        elif isinstance(decision, ToWLS):
-            context.store(decision.state)
+        if guard.rotates_session(decision):
+            assert isinstance(decision, LoggedIn)
+            context.rotate, context.clear = True, decision.new_identity
         return RedirectResponse(decision.location, status_code=303)
 
-    def _set_identity(self, scope: Scope, context: _Context, user: RavenUser | None) -> None:
-        if user is None:  # a page that asks for no login: the stored one, if still good
-            login = State.load(context.stored).login
-            if (
-                login is not None and login.valid_for(self.settings, time.time())
-                and self.site_rule(login.principal, login.ptags)
-            ):
-                user = RavenUser(login, self.settings)
-        if user is None:
-            scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-            scope["raven"] = {"principal": None, "ptags": None, "expires": None}
-            return
+    def _set_identity(self, scope: Scope, context: _Context, user: RavenUser) -> None:
+        context.user = user
         scope["user"] = user
         scope["auth"] = AuthCredentials(
             ["authenticated", *(f"ptag:{tag}" for tag in sorted(user.ptags))]
@@ -298,28 +293,31 @@ class RavenMiddleware:
                           "expires": user.expires}
 
     def _page(self, scope: Scope, refusal: Refuse) -> Response:
-        context = {"check": refusal.check, "reason": refusal.reason, **refusal.context,
-                   "status": refusal.status,
-                   "request": _PageRequest(scope.get("root_path", ""))}
-        body = self._templates.get_template(f"raven/{refusal.page}.html").render(context)
+        root = scope.get("root_path", "")
+        body = self.pages.render(refusal, root, self.guard.logout_url(root))
         return HTMLResponse(body, refusal.status,
                             headers={**refusal.headers, "Cache-Control": "no-store"})
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send,
-                         context: _Context) -> None:
-        """A websocket cannot go to the WLS: on a protected path it needs an
-        authorised login already made, else it is closed before accepting."""
-        if self._protects(_route_path(scope)):
-            refusal = flow.cross_site_refusal(
-                _incoming(scope, context.came_back), self.settings,
-                _header(scope, b"origin"), None, "websocket",
+                         context: _Context, path: str) -> None:
+        """A websocket cannot go to the WLS: it carries an identity only if
+        its page is of this site's own origin, and on a protected path it
+        needs one (an authorised login already made), else it is closed
+        before it is accepted."""
+        login = None
+        if context.stored is not None:
+            login = guard.websocket_identity(
+                _incoming(scope, context.came_back), _header(scope, b"origin"),
+                context.stored, self.settings, context.now, context.site_rule,
             )
-            if refusal is not None:
-                flow.emit(refusal, logger)
-            elif not scope["user"].is_authenticated:
-                logger.warning("refused a websocket to %s: no authorised Raven login",
-                               flow.shown(scope["path"]))
-            if refusal is not None or not scope["user"].is_authenticated:
+        if login is not None:
+            self._set_identity(scope, context, RavenUser(login, self.settings))
+        else:
+            _anonymous(scope)
+            if self.guard.paths.needs_login(path):
+                logger.warning("refused a websocket to %s from %s: no authorised Raven login "
+                               "from a page of this site", flow.shown(scope["path"]),
+                               flow.shown(_client(scope)))
                 await receive()  # websocket.connect
                 await send({"type": "websocket.close", "code": 1008})
                 return
@@ -327,23 +325,11 @@ class RavenMiddleware:
 
     # --- the stored state ---------------------------------------------------------
 
-    def _read_cookie(self, scope: Scope) -> tuple[object, bool]:
-        """(stored state, whether a genuine cookie of ours came back)."""
-        assert self._signer is not None
-        raw = _cookie(scope, self.cookie_name)
-        if raw is None:
-            return None, False
-        try:
-            value = self._signer.loads(raw, max_age=self.max_age)
-        except (BadSignature, ValueError, UnicodeError):
-            return None, False  # tampered, forged or too old: no state at all
-        return value, True
-
     def _finish(self, scope: Scope, context: _Context, message: Message) -> None:
         """Write what the request changed, as the answer starts."""
         headers = MutableHeaders(scope=message)
-        if context.cache_control is not None:
-            merged = flow.cache_control(headers.get("cache-control"), context.cache_control)
+        if context.user is not None:  # an answer built for a user is private
+            merged = guard.private(headers.get("cache-control"), self.settings.cache_control)
             if merged is not None:
                 headers["Cache-Control"] = merged
         if context.write is None:
@@ -352,34 +338,38 @@ class RavenMiddleware:
         if session is not None:
             if context.write is _DELETE:
                 session.pop(SESSION_KEY, None)
-            else:
-                if context.rotate:  # a new user: the previous one's data goes
-                    session.clear()
-                session[SESSION_KEY] = context.write.dump()  # type: ignore[attr-defined]
+                return
+            if context.clear:  # a new user: the previous one's data goes
+                session.clear()
+            session[SESSION_KEY] = context.write.dump()  # type: ignore[attr-defined]
+            if context.rotate:
+                _regenerate_session_id(scope)
             return
-        assert self._signer is not None
-        cookie: SimpleCookie = SimpleCookie()
-        if context.write is _DELETE:
-            cookie[self.cookie_name] = ""
-            cookie[self.cookie_name]["max-age"] = 0
-        else:
-            state = context.write.dump()  # type: ignore[attr-defined]
-            cookie[self.cookie_name] = self._signer.dumps(state)
-            cookie[self.cookie_name]["max-age"] = self.max_age
-        morsel = cookie[self.cookie_name]
-        morsel["path"] = "/"
-        morsel["httponly"] = True
-        morsel["samesite"] = "Lax"
-        if self.https_only:
-            morsel["secure"] = True
-        headers.append("Set-Cookie", morsel.OutputString())
+        assert self.cookie is not None
+        state = None if context.write is _DELETE else context.write
+        headers.append("Set-Cookie", self.cookie.set_cookie(
+            state, context.now, scope["scheme"] in ("https", "wss")))  # type: ignore[arg-type]
 
 
-class _PageRequest:
-    """What the pages read of the request (named as Flask names it)."""
+def _anonymous(scope: Scope) -> None:
+    scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
+    scope["raven"] = {"principal": None, "ptags": None, "expires": None}
 
-    def __init__(self, root_path: str) -> None:
-        self.script_root = root_path
+
+def _regenerate_session_id(scope: Scope) -> None:
+    """A login gets a new session id where the session store has one (a
+    server-side store such as starsessions): one planted before it must not
+    carry it. Starlette's own SessionMiddleware keeps everything in its
+    cookie, whose new value is new."""
+    handler = scope.get("session_handler")
+    regenerate = getattr(handler, "regenerate_id", None)
+    if regenerate is not None:
+        regenerate()
+    elif handler is not None:
+        raise ConfigurationError(
+            f"the session store {type(handler).__name__} has ids, and RavenMiddleware "
+            "cannot change one at login: use a store with regenerate_id()"
+        )
 
 
 class _Answer(Exception):
@@ -391,8 +381,8 @@ class _Answer(Exception):
         self.response = response
 
 
-def _context(request: HTTPConnection) -> _Context:
-    context = request.scope.get(_CONTEXT)
+def _context(connection: HTTPConnection) -> _Context:
+    context = connection.scope.get(_CONTEXT)
     if context is None:
         raise ConfigurationError("raven_user and logout need RavenMiddleware on the app")
     return context  # type: ignore[no-any-return]
@@ -408,29 +398,40 @@ class _Requirement:
         self.rules = dict(rules)
         self.authorise = authorise
 
-    def __call__(self, request: Request) -> RavenUser:
-        context = _context(request)
+    def __call__(self, connection: HTTPConnection) -> RavenUser:
+        context = _context(connection)
         middleware = context.middleware
         settings = middleware.settings_for(self.rules)
         route_rule = self.authorise or settings.authorised
+        site_rule = context.site_rule
 
         def both(principal: str, ptags: frozenset[str]) -> bool:
             # A route may ask for more than the site, never for less.
-            return middleware.site_rule(principal, ptags) and route_rule(principal, ptags)
+            return site_rule(principal, ptags) and route_rule(principal, ptags)
 
-        answer = middleware.decide(request.scope, context, settings, both)
+        if connection.scope["type"] == "websocket":
+            # No WLS round trip on a socket: the identity the middleware
+            # gave (own origin only), if the route's rules also hold.
+            user = context.user
+            if user is None or guard.identity(context.stored, settings, context.now,
+                                              both) is None:
+                logger.warning("refused a websocket to %s from %s: no Raven login this "
+                               "route accepts", flow.shown(connection.scope["path"]),
+                               flow.shown(_client(connection.scope)))
+                raise WebSocketException(code=1008)
+            return RavenUser(user.login, settings)
+        answer = middleware.decide(connection.scope, context, settings, both)
         if answer is not None:
             raise _Answer(answer)
-        user = request.scope["user"]
-        assert isinstance(user, RavenUser)
-        return user
+        assert context.user is not None
+        return context.user
 
 
 _ANY_LOGIN = _Requirement({}, None)
 
 
 def raven_user(
-    request: Request | None = None,
+    connection: HTTPConnection | None = None,
     *,
     authorise: Callable[[str, frozenset[str]], bool] | None = None,
     **rules: Any,
@@ -440,30 +441,43 @@ def raven_user(
     ``Depends(raven_user)`` uses the middleware's settings;
     ``Depends(raven_user(require_ptags={"staff"}))`` (or ``require_principal``,
     ``iact``, ``aauth``, ``max_life`` ...) a route's own. Nobody logged in:
-    the browser goes to the WLS; a user the route does not allow: 403.
+    the browser goes to the WLS; a user the route does not allow: 403. On a
+    websocket route the handshake is closed (1008) unless it carries an
+    accepted login from a page of this site.
     (A plain function, so FastAPI runs it in its thread pool; it does no I/O.)
     """
-    if request is None:
+    if connection is None:
         return _Requirement(rules, authorise)
-    return _ANY_LOGIN(request)
+    return _ANY_LOGIN(connection)
 
 
 # FastAPI reads a dependency's parameters from its signature: show it only
-# the request, so that the rules are never taken for query parameters.
-raven_user.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)],
+# the connection (a Request or a WebSocket), so that the rules are never
+# taken for query parameters.
+_SIGNATURE = inspect.Signature(
+    [inspect.Parameter("connection", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                       annotation=HTTPConnection)],
     return_annotation=RavenUser,
+)
+raven_user.__signature__ = _SIGNATURE  # type: ignore[attr-defined]
+_Requirement.__call__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+     *_SIGNATURE.parameters.values()], return_annotation=RavenUser,
 )
 
 
 async def logout(request: Request) -> Response:
     """Forget the login and redirect (303) to the WLS's logout page (or to
-    the site's root). Mount it for POST: ``app.post("/logout")(logout)``; a
+    the site's root). The middleware answers at ``logout_path`` itself; this
+    endpoint is for a route of your own: ``app.post("/logout")(logout)``. A
     request that is not a POST from a page of this site's own origin
     (``Origin``, else ``Referer``) is refused, so another site cannot log
     users out."""
-    context = _context(request)
-    middleware, scope = context.middleware, request.scope
+    return logout_answer(request.scope, _context(request))
+
+
+def logout_answer(scope: Scope, context: _Context) -> Response:
+    middleware = context.middleware
     refusal = flow.logout_refusal(  # a POST from a page of this site only
         _incoming(scope, True), middleware.settings,
         _header(scope, b"origin"), _header(scope, b"referer"),
@@ -471,10 +485,9 @@ async def logout(request: Request) -> Response:
     if refusal is not None:
         flow.emit(refusal, logger)
         return middleware._page(scope, refusal)
-    context.write, context.stored = _DELETE, None
+    context.write, context.stored, context.user = _DELETE, None, None
     location = flow.logout(middleware.settings)
-    return RedirectResponse(location or request.scope.get("root_path", "") + "/",
-                            status_code=303)
+    return RedirectResponse(location or scope.get("root_path", "") + "/", status_code=303)
 
 
 # --- translation helpers ---------------------------------------------------------------
@@ -485,17 +498,20 @@ def _incoming(scope: Scope, came_back: bool) -> Incoming:
     if host is None:
         server = scope.get("server") or ("", "")
         host = f"{server[0]}:{server[1]}"
-    client = scope.get("client")
     return Incoming(
         scope.get("method", "GET"), _HTTP_SCHEME.get(scope["scheme"], scope["scheme"]),
-        host, scope["path"],
-        scope.get("query_string", b""),
-        client[0] if client else "", state_came_back=came_back,
+        host, scope["path"], scope.get("query_string", b""), _client(scope),
+        state_came_back=came_back,
     )
 
 
 #: A websocket's origin is that of the page that opened it.
 _HTTP_SCHEME = {"ws": "http", "wss": "https"}
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 def _route_path(scope: Scope) -> str:
@@ -515,29 +531,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    found = None
-    for key, value in scope["headers"]:
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                cookie_name, sep, cookie_value = part.strip().partition("=")
-                if sep and cookie_name == name:
-                    found = cookie_value
-    return found
-
-
-def _prefix(path: str) -> str:
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise ConfigurationError(f"RavenMiddleware paths must start with '/': {path!r}")
-    return path.rstrip("/") or "/"
+def _cookie_header(scope: Scope) -> str | None:
+    """Every ``Cookie`` header, joined (HTTP/2 may send several)."""
+    found = [value.decode("latin-1") for key, value in scope["headers"] if key == b"cookie"]
+    return "; ".join(found) if found else None
 
 
 def _hashable(value: Any) -> Any:
     if isinstance(value, (set, frozenset, list, tuple)):
         return tuple(sorted(map(str, value)))
     return value if isinstance(value, (str, int, float, bool, type(None))) else id(value)
-
-
-
-def _new_token() -> str:
-    return secrets.token_urlsafe(16)

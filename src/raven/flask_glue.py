@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import secrets
 import time
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
@@ -41,7 +40,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
 
-from . import flow
+from . import flow, guard
 from .flow import MAX_TOKENS, REASONS, Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
 from .origin import HostError
 from .protocol import RAVEN_LOGOUT
@@ -60,6 +59,8 @@ _EXTENSION = "raven"
 #: Where a request this module let through keeps (decorator, login,
 #: Cache-Control): its WSGI environ lives exactly as long as the request.
 _ALLOWED = "raven.flask_glue.allowed"
+#: The login each decorator's properties found on an undecorated view.
+_SEEN = "raven.flask_glue.seen"
 _ERRORS: dict[int, type[HTTPException]] = {
     400: BadRequest, 401: Unauthorized, 403: Forbidden, 405: MethodNotAllowed,
 }
@@ -237,7 +238,7 @@ class AuthDecorator:
         )
         if decision is None:
             decision = flow.decide(_incoming(environ, stored, store), stored, fs.settings, now,
-                                   _new_token, fs.authorise)
+                                   guard.new_token, fs.authorise)
         flow.emit(decision, logger)
         if isinstance(decision, Allow):
             if decision.state is not None:
@@ -252,8 +253,8 @@ class AuthDecorator:
         if isinstance(decision, LoggedIn) and decision.state is not None:
             if decision.new_identity:
                 self.session_new()
-            _rotate_session()
             store[SESSION_KEY] = decision.state.dump()
+            _rotate_session(store)
         elif isinstance(decision, ToWLS):
             store[SESSION_KEY] = decision.state.dump()
         return redirect(decision.location, code=303)
@@ -278,13 +279,20 @@ class AuthDecorator:
     # --- the session, as properties ------------------------------------------
 
     def _login(self) -> Login | None:
-        cached = request._get_current_object().environ.get(_ALLOWED)  # type: ignore[attr-defined]
+        """The request's login, as this decorator would let it through:
+        a user its rules refuse is nobody here, on any view. Worked out once
+        per request; an answer that shows it is private."""
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
+        cached = environ.get(_ALLOWED)
         if cached is not None and cached[0] is self:
             return cached[1]  # type: ignore[no-any-return]
-        login = flow.State.load(session.get(SESSION_KEY)).login
-        if login is None or not login.valid_for(self._settings(), time.time()):
-            return None
-        return login
+        seen = environ.setdefault(_SEEN, {})
+        if self not in seen:
+            fs = self._flask_settings()
+            login = guard.identity(session.get(SESSION_KEY), fs.settings, time.time(),
+                                   fs.authorise)
+            seen[self] = (login, fs.settings.cache_control if login else None)
+        return seen[self][0]  # type: ignore[no-any-return]
 
     @property
     def principal(self) -> str | None:
@@ -352,6 +360,7 @@ class AuthDecorator:
         location = flow.logout(self._settings())
         session.pop(SESSION_KEY, None)
         request.environ.pop(_ALLOWED, None)
+        request.environ.pop(_SEEN, None)
         return redirect(location or request.root_path + "/", code=303)
 
 
@@ -415,19 +424,23 @@ def _incoming(environ: dict[str, Any], stored: object, store: Any) -> Incoming:
     )
 
 
-def _new_token() -> str:
-    return secrets.token_urlsafe(16)
-
-
 def _host_names(app: Flask) -> Any:
     return app.config.get("TRUSTED_HOSTS") or getattr(app.request_class, "trusted_hosts", None)
 
 
 def _check_flask(app: Flask) -> None:
     """What Flask itself must provide for a login to be kept."""
-    if isinstance(app.session_interface, SecureCookieSessionInterface) and not app.secret_key:
+    interface = app.session_interface
+    if isinstance(interface, SecureCookieSessionInterface):
+        if not app.secret_key:
+            raise ConfigurationError(
+                "Raven logins live in flask.session: set app.secret_key (SECRET_KEY)"
+            )
+    elif not callable(getattr(interface, "regenerate", None)):
         raise ConfigurationError(
-            "Raven logins live in flask.session: set app.secret_key (SECRET_KEY)"
+            f"the session interface {type(interface).__name__} has no regenerate(session): "
+            "a login must get a new session id, so that one planted before it does not "
+            "carry it (Flask-Session 0.6 and later has one)"
         )
     samesite = app.config.get("SESSION_COOKIE_SAMESITE")
     if isinstance(samesite, str) and samesite.lower() == "strict":
@@ -437,27 +450,39 @@ def _check_flask(app: Flask) -> None:
         )
 
 
-def _rotate_session() -> None:
+def _rotate_session(store: Any) -> None:
     """A login gets a new session id, so that one planted before it (by a
     sibling site, say) does not share it. A signed-cookie session has no id:
     its new value is a new cookie. Server-side stores rotate by their own
-    ``regenerate`` (Flask-Session 0.6 and later)."""
+    ``regenerate`` (Flask-Session 0.6 and later), which is called once our
+    state is in the session: it does nothing to an empty one, and
+    ``session_new`` may have emptied it."""
+    before = getattr(store, "sid", None)
     regenerate = getattr(current_app.session_interface, "regenerate", None)
     if regenerate is not None:
-        regenerate(session)
-    session.modified = True
+        regenerate(store)
+    if before is not None and getattr(store, "sid", None) == before:
+        raise ConfigurationError(
+            f"the session interface {type(current_app.session_interface).__name__} keeps "
+            "session ids and did not change this one at login: give it a regenerate(session) "
+            "that does (Flask-Session 0.6 and later has one)"
+        )
+    store.modified = True
 
 
 def _add_cache_control(response: WerkzeugResponse) -> WerkzeugResponse:
     """Keep a shared cache from storing a page meant for one user
     (mod_ucam_webauth's AACacheControl On); a view's own stricter choice stays."""
-    authenticated = request._get_current_object().environ.get(_ALLOWED)  # type: ignore[attr-defined]
+    environ = request._get_current_object().environ  # type: ignore[attr-defined]
+    authenticated = environ.get(_ALLOWED)
     value = authenticated and authenticated[2]
+    if not value and _SEEN in environ:  # a view that showed who is logged in
+        value = next((private for _, private in environ[_SEEN].values() if private), None)
     if value:
         # getlist: Headers.get raises and catches an HTTP error when absent
         existing = ", ".join(response.headers.getlist("Cache-Control")) or None
         if existing is None:
             response.headers.add("Cache-Control", value)  # add: no second scan
-        elif (merged := flow.cache_control(existing, value)) is not None:
+        elif (merged := guard.private(existing, value)) is not None:
             response.headers["Cache-Control"] = merged
     return response

@@ -302,11 +302,12 @@ def current(
     settings: Settings,
     now: float,
     authorise: Callable[[str, frozenset[str]], bool] | None = None,
-) -> Allow | None:
+) -> Allow | Refuse | None:
     """The usual request, decided from its raw query and the stored state
-    alone: the Allow that :func:`decide` would give, or None when decide
-    must be asked. An adapter calls this first so that on most requests it
-    need not describe the request at all."""
+    alone: the Allow (or the 403 Refuse) that :func:`decide` would give, or
+    None when decide must be asked. An adapter calls this first so that on
+    most requests it need not describe the request at all; ``authorise``
+    has then run once, and decide is never asked again."""
     try:
         values, _ = split_response(query)
     except ValueError:
@@ -314,7 +315,7 @@ def current(
     if values:
         return None
     verdict = _judge(State.load(stored), settings, now, authorise)
-    return verdict if isinstance(verdict, Allow) else None
+    return None if isinstance(verdict, _Again) else verdict
 
 
 class _Again(NamedTuple):
@@ -580,16 +581,3 @@ def _complete(
 
 def _utc(now: float) -> datetime:
     return datetime.fromtimestamp(now, timezone.utc).replace(tzinfo=None)
-
-
-def cache_control(existing: str | None, value: str) -> str | None:
-    """The Cache-Control for an authenticated answer: ours added unless the
-    page already keeps shared caches out (``private`` or ``no-store``);
-    ``public`` is dropped. None: leave the header as it is."""
-    if existing is None:
-        return value
-    directives = [d.strip() for d in existing.split(",") if d.strip()]
-    names = {d.split("=", 1)[0].lower() for d in directives}
-    if names & {"private", "no-store"}:
-        return None
-    return ", ".join([value, *(d for d in directives if d.lower() != "public")])

@@ -21,20 +21,14 @@ This module only translates between WSGI and the flow core
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from itsdangerous import BadData, URLSafeTimedSerializer
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
-
-from . import flow
+from . import flow, guard
 from .flow import Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
-from .origin import canonical_path, under_prefixes
 from .settings import ConfigurationError, Settings
+from .templating import Pages
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -45,24 +39,18 @@ logger = logging.getLogger("raven")
 
 #: ``AUTH_TYPE`` for a Raven login, as mod_ucam_webauth sets it.
 AUTH_TYPE = "Ucam-WebAuth"
-#: Signed-cookie lifetime when ``max_life`` is None (seconds).
-DEFAULT_COOKIE_MAX_AGE = 8 * 3600
-_SALT = "raven.wsgi.login"
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 6265 cookie name
 _STATUS = {303: "303 See Other", 400: "400 Bad Request", 401: "401 Unauthorized",
            403: "403 Forbidden", 405: "405 Method Not Allowed"}
-_ENVIRON_KEYS = ("raven.login", "raven.principal", "raven.ptags", "raven.issue",
-                 "raven.expires")
 
 
 class RavenMiddleware:
-    """Require a Raven login for a WSGI application (all of it, or the paths
-    under ``protect``).
+    """Require a Raven login for a WSGI application: the paths under
+    ``protect`` (default every path), less those under ``exempt``.
 
     ``config`` is any mapping with ``RAVEN_*`` keys (``os.environ``, say);
     keyword arguments are the settings' lower-case names (``desc``,
     ``require_ptags``, ``wls``, ``origin``, ``max_life`` ...) and win over
-    it. Besides those:
+    it. Besides those (the ASGI middleware's too):
 
     - ``secret_key``: signs the login cookie (or ``RAVEN_SECRET_KEY``);
       at least 16 characters, random, and secret;
@@ -72,9 +60,9 @@ class RavenMiddleware:
       https, else when the request came over https;
     - ``cookie_max_age``: how long a signed cookie is honoured; default
       ``max_life``, or 8 hours when that is None;
-    - ``protect``: path prefixes needing a login (default: every path);
+    - ``protect`` and ``exempt``: path prefixes;
     - ``logout_path``: where a POST logs out (None: no logout path);
-    - ``template_dir``: a directory whose ``raven/*.html`` replace ours.
+    - ``template_dirs``: directories whose ``raven/*.html`` replace ours.
 
     Raises :class:`ConfigurationError` for a bad configuration, at once.
     """
@@ -89,70 +77,26 @@ class RavenMiddleware:
         cookie_secure: bool | None = None,
         cookie_max_age: int | None = None,
         protect: Iterable[str] | str = ("/",),
+        exempt: Iterable[str] | str = (),
         logout_path: str | None = "/raven/logout",
-        template_dir: str | None = None,
+        template_dirs: Iterable[str] | str = (),
         **settings: Any,
     ) -> None:
         self.app = app
         config = config or {}
+        guard.retired(settings, guard.RETIRED, "RavenMiddleware")
         self.settings = Settings.from_config(config, settings)
-        try:
-            self._configure(config, secret_key, cookie_name, cookie_secure, cookie_max_age,
-                            protect, logout_path)
-        except ConfigurationError as exc:
-            logger.error("Raven configuration error: %s", exc)
-            raise
-        loaders: list[Any] = [PackageLoader("raven", "templates")]
-        if template_dir is not None:
-            loaders.insert(0, FileSystemLoader(template_dir))
-        self.templates = Environment(loader=ChoiceLoader(loaders),
-                                     autoescape=select_autoescape(default=True))
-
-    def _configure(
-        self, config: Mapping[str, Any], secret_key: Any, cookie_name: Any,
-        cookie_secure: Any, cookie_max_age: Any, protect: Any, logout_path: Any,
-    ) -> None:
-        if secret_key is None:
-            secret_key = config.get("RAVEN_SECRET_KEY")
-        if not isinstance(secret_key, (str, bytes)) or len(secret_key) < 16:
-            raise ConfigurationError(
-                "RavenMiddleware needs secret_key (RAVEN_SECRET_KEY): a random secret of "
-                "at least 16 characters, e.g. from python -c 'import secrets; "
-                "print(secrets.token_urlsafe(32))'; anyone who has it can forge a login"
-            )
-        origins = self.settings.origins
-        https_only = bool(origins) and all(o.startswith("https://") for o in origins)
-        if cookie_secure is None:
-            cookie_secure = True if https_only else None  # None: as the request came
-        elif not isinstance(cookie_secure, bool):
-            raise ConfigurationError("cookie_secure must be True, False or None")
-        if cookie_name is None:
-            cookie_name = "__Host-raven" if cookie_secure else "raven"
-        if not isinstance(cookie_name, str) or not _TOKEN.fullmatch(cookie_name):
-            raise ConfigurationError(f"cookie_name {cookie_name!r} is not a valid cookie name")
-        if cookie_name.startswith("__Host-") and cookie_secure is not True:
-            raise ConfigurationError("a __Host- cookie must be Secure: set cookie_secure=True")
-        if cookie_max_age is None:
-            cookie_max_age = self.settings.max_life or DEFAULT_COOKIE_MAX_AGE
-        if isinstance(cookie_max_age, bool) or not isinstance(cookie_max_age, int) or (
-            cookie_max_age <= 0
-        ):
-            raise ConfigurationError("cookie_max_age must be a positive whole number of seconds")
-        if isinstance(protect, str):
-            protect = [protect]
-        prefixes = tuple(protect)
-        if not all(isinstance(p, str) and p.startswith("/") for p in prefixes):
-            raise ConfigurationError("protect must be path prefixes, each starting with '/'")
-        if logout_path is not None and not (
-            isinstance(logout_path, str) and logout_path.startswith("/")
-        ):
-            raise ConfigurationError("logout_path must be a path starting with '/', or None")
-        self.cookie_name = cookie_name
-        self.cookie_secure: bool | None = cookie_secure
-        self.cookie_max_age = cookie_max_age
-        self.protect = prefixes
-        self.logout_path = logout_path
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
+        self.guard = guard.SiteGuard.configure(
+            self.settings, config, secret_key=secret_key, session=False, protect=protect,
+            exempt=exempt, cookie_name=cookie_name, cookie_secure=cookie_secure,
+            cookie_max_age=cookie_max_age, logout_path=logout_path,
+        )
+        cookie = self.guard.cookie
+        assert cookie is not None
+        self.cookie = cookie
+        self.pages = Pages(template_dirs)
+        overridden = type(self).check_authorised is not RavenMiddleware.check_authorised
+        self._authorise = self.check_authorised if overridden else None
 
     # --- override point --------------------------------------------------------
 
@@ -165,23 +109,30 @@ class RavenMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = _text(environ.get("PATH_INFO", ""))
-        if self.logout_path is not None and canonical_path(path) == canonical_path(
-            self.logout_path
-        ):
+        if self.guard.is_logout(path):
             return self._logout(environ, start_response)
-        if not self.protects(path):
-            return self.app(environ, start_response)
-        stored = self._read_cookie(environ)
         now = time.time()
+        read = self.cookie.read(environ.get("HTTP_COOKIE"), now)
+        if read.problem is not None:
+            logger.warning("ignored the login cookie from %s: %s",
+                           flow.shown(environ.get("REMOTE_ADDR", "")), read.problem)
+        stored = read.stored
+        authorise = guard.once(self._authorise)
+        if not self.guard.paths.needs_login(path):
+            login = None if stored is None else guard.identity(stored, self.settings, now,
+                                                               authorise)
+            if login is None:
+                return self.app(environ, start_response)
+            self._hand_on(environ, login)
+            return self.app(environ, self._wrap(start_response, []))
         decision: flow.Decision | None = flow.current(
-            _raw(environ.get("QUERY_STRING", "")), stored, self.settings, now,
-            self.check_authorised,
+            _raw(environ.get("QUERY_STRING", "")), stored, self.settings, now, authorise,
         )
         if decision is None:
-            decision = flow.decide(_incoming(environ, stored is not None), stored, self.settings,
-                                   now, _new_token, self.check_authorised)
+            decision = flow.decide(_incoming(environ, read.came_back), stored, self.settings,
+                                   now, guard.new_token, authorise)
         flow.emit(decision, logger)
-        cookies = [] if decision.state is None else [self._cookie(environ, decision.state)]
+        cookies = [] if decision.state is None else [self._cookie(environ, decision.state, now)]
         if isinstance(decision, Allow):
             self._hand_on(environ, decision.login)
             return self.app(environ, self._wrap(start_response, cookies))
@@ -192,48 +143,22 @@ class RavenMiddleware:
         return _redirect(start_response, decision.location, cookies)
 
     def protects(self, path: str) -> bool:
-        """Does ``path`` (below the script root) need a login? Matched as the
-        application's router will see it: ``//admin`` is ``/admin``."""
-        return under_prefixes(path, self.protect)
+        """Does ``path`` (below the script root) need a login? (See
+        :class:`raven.guard.PathRule`: any reading a router may make.)"""
+        return self.guard.paths.needs_login(path)
 
     def login(self, environ: WSGIEnvironment) -> Login | None:
-        """The current login, if any, of the request ``environ`` describes:
-        for a page outside ``protect`` that shows who is logged in. None if
-        not logged in or expired. (Authorisation is not checked here.)"""
+        """The request's login, if any: set on every path, protected or
+        not, when a login the site accepts came with the request."""
         login = environ.get("raven.login")
-        if isinstance(login, Login):
-            return login
-        login = flow.State.load(self._read_cookie(environ)).login
-        if login is None or not login.valid_for(self.settings, time.time()):
-            return None
-        return login
+        return login if isinstance(login, Login) else None
 
     # --- translation -------------------------------------------------------------
 
-    def _read_cookie(self, environ: WSGIEnvironment) -> object:
-        """Our stored state, or None; a cookie that fails its signature or is
-        too old is no cookie at all."""
-        for name, value in _cookies(environ.get("HTTP_COOKIE", "")):
-            if name != self.cookie_name:
-                continue
-            try:
-                return self._serializer.loads(value, max_age=self.cookie_max_age)
-            except (BadData, ValueError, TypeError):
-                continue  # another one of the same name (a sibling site's?) may be ours
-        return None
-
-    def _secure(self, environ: WSGIEnvironment) -> bool:
-        if self.cookie_secure is None:
-            return environ.get("wsgi.url_scheme") == "https"
-        return self.cookie_secure
-
-    def _cookie(self, environ: WSGIEnvironment, state: flow.State) -> tuple[str, str]:
-        value = self._serializer.dumps(state.dump())
-        return ("Set-Cookie", self._cookie_header(environ, value, ""))
-
-    def _cookie_header(self, environ: WSGIEnvironment, value: str, extra: str) -> str:
-        secure = "; Secure" if self._secure(environ) else ""
-        return f"{self.cookie_name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{extra}"
+    def _cookie(self, environ: WSGIEnvironment, state: flow.State | None, now: float
+                ) -> tuple[str, str]:
+        https = environ.get("wsgi.url_scheme") == "https"
+        return ("Set-Cookie", self.cookie.set_cookie(state, now, https))
 
     def _hand_on(self, environ: WSGIEnvironment, login: Login) -> None:
         environ["REMOTE_USER"] = login.principal
@@ -246,17 +171,17 @@ class RavenMiddleware:
 
     def _wrap(self, start_response: StartResponse, cookies: list[tuple[str, str]]
               ) -> StartResponse:
-        """The application's start_response, with our cookie and Cache-Control."""
+        """The application's start_response, with our cookie, and private:
+        an identity was handed on, so the answer is built for one user."""
         ours = self.settings.cache_control
 
         def wrapped(status: str, headers: list[tuple[str, str]], exc_info: Any = None
                     ) -> Callable[[bytes], object]:
-            if ours:
-                existing = [v for k, v in headers if k.lower() == "cache-control"]
-                merged = flow.cache_control(", ".join(existing) if existing else None, ours)
-                if merged is not None:
-                    headers = [(k, v) for k, v in headers if k.lower() != "cache-control"]
-                    headers.append(("Cache-Control", merged))
+            existing = [v for k, v in headers if k.lower() == "cache-control"]
+            merged = guard.private(", ".join(existing) if existing else None, ours)
+            if merged is not None:
+                headers = [(k, v) for k, v in headers if k.lower() != "cache-control"]
+                headers.append(("Cache-Control", merged))
             return start_response(status, [*headers, *cookies], exc_info)  # type: ignore[arg-type]
 
         return wrapped  # type: ignore[return-value]
@@ -264,14 +189,7 @@ class RavenMiddleware:
     def _page(self, start_response: StartResponse, refusal: Refuse,
               cookies: list[tuple[str, str]], environ: WSGIEnvironment) -> list[bytes]:
         script_root = _text(environ.get("SCRIPT_NAME", ""))
-        context = {
-            "check": refusal.check, **refusal.context, "reason": refusal.reason,
-            "status": refusal.status,
-            # what the templates read from Flask's request, and our logout form
-            "request": SimpleNamespace(script_root=script_root),
-            "logout_url": None if self.logout_path is None else script_root + self.logout_path,
-        }
-        body = self.templates.get_template(f"raven/{refusal.page}.html").render(context)
+        body = self.pages.render(refusal, script_root, self.guard.logout_url(script_root))
         data = body.encode("utf-8")
         headers = [("Content-Type", "text/html; charset=utf-8"),
                    ("Content-Length", str(len(data))), ("Cache-Control", "no-store"),
@@ -287,8 +205,7 @@ class RavenMiddleware:
         if refusal is not None:
             flow.emit(refusal, logger)
             return self._page(start_response, refusal, [], environ)
-        gone = ("Set-Cookie", self._cookie_header(
-            environ, "", "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"))
+        gone = self._cookie(environ, None, time.time())
         location = flow.logout(self.settings) or (_text(environ.get("SCRIPT_NAME", "")) + "/")
         return _redirect(start_response, location, [gone])
 
@@ -321,15 +238,6 @@ def _incoming(environ: WSGIEnvironment, came_back: bool) -> Incoming:
     )
 
 
-def _cookies(header: str) -> Iterable[tuple[str, str]]:
-    """Name and value of each cookie in a ``Cookie`` header, in order; a
-    malformed part is skipped, not fatal."""
-    for part in header.split(";"):
-        name, sep, value = part.partition("=")
-        if sep:
-            yield name.strip(), value.strip().strip('"')
-
-
 def _redirect(start_response: StartResponse, location: str,
               cookies: list[tuple[str, str]]) -> list[bytes]:
     body = b"See other: the page has moved for this request."
@@ -338,7 +246,3 @@ def _redirect(start_response: StartResponse, location: str,
         ("Content-Length", str(len(body))), ("Cache-Control", "no-store"), *cookies,
     ])
     return [body]
-
-
-def _new_token() -> str:
-    return secrets.token_urlsafe(16)

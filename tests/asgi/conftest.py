@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from fastapi import Depends, FastAPI
-from itsdangerous import URLSafeTimedSerializer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -22,11 +21,17 @@ from starlette.testclient import TestClient
 
 from raven.asgi import RavenMiddleware, RavenUser, logout, raven_user
 from raven.flow import State
+from raven.guard import LoginCookie
+from raven.settings import Settings
 from raven.testing import login
 
 BASE = "https://www.example.cam.ac.uk"
 LOCAL_WLS = "http://127.0.0.1:5001"
 SECRET = "asgi test secret"
+#: The login cookie's name on an https origin, and a signer like the middleware's.
+COOKIE = "__Host-raven"
+SIGNER_SETTINGS = Settings.from_config(None, {"origin": BASE, "wls": LOCAL_WLS})
+SIGNER = LoginCookie(SECRET, SIGNER_SETTINGS)
 
 
 def settings_dict(**overrides: Any) -> dict[str, Any]:
@@ -50,14 +55,15 @@ async def home(request: Request) -> PlainTextResponse:
 
 
 def build_starlette(
-    *, paths: Any = ("/", ), exempt: Any = ("/public", "/logout"), session: bool = False,
+    *, protect: Any = ("/", ), exempt: Any = ("/public", "/logout"), session: bool = False,
     **options: Any,
 ) -> Starlette:
     """Every path protected but /public and /logout (unless told otherwise)."""
     middleware = [Middleware(SessionMiddleware, secret_key="session secret",
                              https_only=True)] if session else []
     middleware.append(Middleware(
-        RavenMiddleware, secret_key=None if session else SECRET, paths=paths, exempt=exempt,
+        RavenMiddleware, secret_key=None if session else SECRET, session=session,
+        protect=protect, exempt=exempt,
         **settings_dict(**options),
     ))
     routes = [
@@ -96,7 +102,7 @@ def build_fastapi(**options: Any) -> FastAPI:
                 "principal": request.scope["raven"]["principal"]}
 
     app.post("/logout")(logout)
-    app.add_middleware(RavenMiddleware, secret_key=SECRET, paths=(),
+    app.add_middleware(RavenMiddleware, secret_key=SECRET, protect=(),
                        **settings_dict(**options))
     return app
 
@@ -131,7 +137,7 @@ class Browser:
 
     @property
     def cookie(self) -> str | None:
-        return self.client.cookies.get("raven")
+        return self.client.cookies.get(COOKIE)
 
     @property
     def state(self) -> dict[str, Any] | None:
@@ -139,8 +145,7 @@ class Browser:
         raw = self.cookie
         if raw is None:
             return None
-        stored = URLSafeTimedSerializer(SECRET, salt="raven").loads(raw)
-        state = State.load(stored)
+        state = State.load(SIGNER.loads(raw, time.time()))
         login = {} if state.login is None else state.login._asdict()
         return {"tokens": list(state.tokens), **login}
 

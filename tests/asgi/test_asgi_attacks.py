@@ -4,6 +4,7 @@ answer 500, each refusal logs one WARNING line."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from functools import cache
 from typing import Annotated, Any
@@ -12,7 +13,6 @@ from urllib.parse import quote, urlencode
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI
-from itsdangerous import URLSafeTimedSerializer
 from starlette.applications import Starlette
 from starlette.authentication import requires
 from starlette.middleware import Middleware
@@ -21,11 +21,13 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from raven.asgi import RavenMiddleware, RavenUser, raven_user
+from raven.flow import State
+from raven.guard import LoginCookie
 from raven.keys import SigningKey
 from raven.response import utcnow
 from raven.testing import make_response
 
-from .conftest import SECRET, Browser, settings_dict
+from .conftest import COOKIE, SECRET, SIGNER_SETTINGS, Browser, settings_dict
 
 BASE = "https://www.example.cam.ac.uk"  # as in conftest.py
 EVIL = "https://evil.example.com"
@@ -124,7 +126,7 @@ def test_login_through_another_wls_is_no_login(starlette_app, browser_for):
     browser.login("/")
     cookie = browser.cookie
     other = browser_for(starlette_app(wls="demo"))  # same secret, another WLS
-    other.client.cookies.set("raven", cookie, domain="www.example.cam.ac.uk")
+    other.client.cookies.set(COOKIE, cookie, domain="www.example.cam.ac.uk")
     r = other.get("/")
     assert r.status_code == 303
     assert r.headers["location"].startswith("https://demo.raven.cam.ac.uk/")
@@ -187,14 +189,16 @@ def test_tampered_cookie_is_worth_nothing(browser):
     url, params, _ = browser.start("/")
     cookie = browser.cookie
     tampered = cookie[:-3] + ("AAA" if cookie[-3:] != "AAA" else "BBB")
-    browser.client.cookies.set("raven", tampered, domain="www.example.cam.ac.uk")
+    browser.client.cookies.set(COOKIE, tampered, domain="www.example.cam.ac.uk")
     r = browser.come_back(url, make_response(url, params=params))
-    assert r.status_code == 403  # a bad signature is no cookie at all
+    # No state at all; a cookie came back, so not the "no cookies" page.
+    assert r.status_code == 400 and "Check that failed: params" in r.text
 
 
 def test_cookie_forged_with_another_secret_is_no_login(browser):
-    forged = URLSafeTimedSerializer("guessed wrong", salt="raven").dumps({"v": 2, "tokens": []})
-    browser.client.cookies.set("raven", forged, domain="www.example.cam.ac.uk")
+    forged = LoginCookie("guessed wrong, guessed wrong", SIGNER_SETTINGS).dumps(
+        State(), time.time())
+    browser.client.cookies.set(COOKIE, forged, domain="www.example.cam.ac.uk")
     assert browser.get("/").status_code == 303
     assert browser.get("/public").json()["authenticated"] is False
 
@@ -202,7 +206,7 @@ def test_cookie_forged_with_another_secret_is_no_login(browser):
 def test_truncated_cookie_is_worth_nothing(browser):
     browser.login("/")
     cookie = browser.cookie
-    browser.client.cookies.set("raven", cookie[: len(cookie) // 2], domain="www.example.cam.ac.uk")
+    browser.client.cookies.set(COOKIE, cookie[: len(cookie) // 2], domain="www.example.cam.ac.uk")
     assert browser.get("/").status_code == 303
 
 
@@ -292,7 +296,7 @@ def call(app, query: bytes, cookie: str | None = None) -> tuple[int, bytes]:
 
     headers = [(b"host", b"www.example.cam.ac.uk")]
     if cookie is not None:
-        headers.append((b"cookie", f"raven={cookie}".encode()))
+        headers.append((b"cookie", f"__Host-raven={cookie}".encode()))
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
              "method": "GET", "scheme": "https", "path": "/", "raw_path": b"/",
              "query_string": query, "root_path": "", "headers": headers,
@@ -326,7 +330,7 @@ def test_one_megabyte_response(browser, raven_log):
 def test_a_logout_from_another_site_is_refused(browser, headers, raven_log):
     browser.login("/")
     r = browser.request("POST", "/logout", headers=headers)
-    assert r.status_code == 403 and "raven" in browser.client.cookies
+    assert r.status_code == 403 and COOKIE in browser.client.cookies
     assert browser.get("/").status_code == 200  # still logged in
     assert "check logout origin" in raven_log()[0].getMessage()
 
@@ -347,7 +351,7 @@ def _fastapi_with_staff_route(**middleware: Any):
     def staff(user: Annotated[RavenUser, Depends(raven_user(require_ptags={"staff"}))]) -> str:
         return "staff page for " + user.principal
 
-    app.add_middleware(RavenMiddleware, secret_key=SECRET, paths=(), **settings_dict(),
+    app.add_middleware(RavenMiddleware, secret_key=SECRET, protect=(), **settings_dict(),
                        **middleware)
     return app
 
@@ -367,7 +371,7 @@ def test_a_login_the_site_refuses_is_no_user_on_unprotected_pages():
 
     app = Starlette(
         routes=[Route("/", secret), Route("/members", requires("authenticated")(secret))],
-        middleware=[Middleware(RavenMiddleware, secret_key=SECRET, paths=("/",),
+        middleware=[Middleware(RavenMiddleware, secret_key=SECRET, protect=("/",),
                                exempt=("/members",),
                                **settings_dict(require_principal={"test0002"}))])
     browser = Browser(app)
@@ -381,7 +385,7 @@ def test_protected_paths_hold_inside_a_mount():
 
     sub = Starlette(routes=[Route("/admin", page)],
                     middleware=[Middleware(RavenMiddleware, secret_key=SECRET,
-                                           paths=("/admin",), **settings_dict())])
+                                           protect=("/admin",), **settings_dict())])
     browser = Browser(Starlette(routes=[Mount("/app", app=sub)]))
     r = browser.get("/app/admin")
     assert r.status_code == 303  # to the WLS, for the whole URL
@@ -395,7 +399,7 @@ def test_a_protected_prefix_holds_however_the_path_is_spelt(path):
 
     app = Starlette(routes=[Route("/admin", page)],
                     middleware=[Middleware(RavenMiddleware, secret_key=SECRET,
-                                           paths=("/admin/",), exempt=("/public",),
+                                           protect=("/admin/",), exempt=("/public",),
                                            **settings_dict())])
     r = Browser(app).get(BASE + path)  # whole URL: httpx reads "//admin" as a host
     assert r.status_code == 303, (path, r.status_code)

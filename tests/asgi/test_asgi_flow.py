@@ -16,6 +16,7 @@ from raven.asgi import SESSION_KEY, ConfigurationError, RavenMiddleware
 from raven.testing import LoginFlowError, make_response
 
 BASE = "https://www.example.cam.ac.uk"  # as in conftest.py
+SECRET = "another test secret, long enough"
 WS = "wss://www.example.cam.ac.uk/ws"
 
 
@@ -25,7 +26,7 @@ def test_protected_page_sends_the_browser_to_the_wls(browser):
     assert query["desc"] == "Test site"
     assert params in browser.state["tokens"]
     cookie = browser.client.cookies.jar
-    [morsel] = [c for c in cookie if c.name == "raven"]
+    [morsel] = [c for c in cookie if c.name == "__Host-raven"]
     assert morsel.secure
 
 
@@ -76,7 +77,8 @@ def test_not_authorised_is_403(browser_for, starlette_app, raven_log):
     assert r.status_code == 403
     assert "You may not see this page" in r.text
     assert "test0001" in r.text
-    assert '<a href="/" id="forbidden-home">' in r.text
+    # the same page as every adapter's: a log-out button (POST, this site)
+    assert '<form method="post" action="/raven/logout">' in r.text
     assert r.headers["cache-control"] == "no-store"
     assert "not authorised" in raven_log(logging.INFO)[-1].getMessage()
 
@@ -117,7 +119,7 @@ def test_expired_login_goes_back_to_the_wls(browser_for, starlette_app):
 
 def test_unprotected_paths_pass_and_exempt_wins(browser, browser_for, starlette_app):
     assert browser.get("/public").status_code == 200
-    only_page = browser_for(starlette_app(paths=["/page"], exempt=()))
+    only_page = browser_for(starlette_app(protect=["/page"], exempt=()))
     assert only_page.get("/").status_code == 200
     assert only_page.get("/page").status_code == 303
     assert only_page.get("/pages").status_code == 404  # a prefix is a path segment
@@ -161,7 +163,8 @@ def test_session_cleared_for_a_new_user(browser_for, raven_settings):
 
     app = Starlette(routes=[Route("/put", put), Route("/", show)], middleware=[
         Middleware(SessionMiddleware, secret_key="s", https_only=True),
-        Middleware(RavenMiddleware, paths=["/"], exempt=["/put"], **raven_settings()),
+        Middleware(RavenMiddleware, session=True, protect=["/"], exempt=["/put"],
+                   **raven_settings()),
     ])
     browser = browser_for(app)
     browser.get("/put")
@@ -170,29 +173,51 @@ def test_session_cleared_for_a_new_user(browser_for, raven_settings):
 
 def test_bad_configuration_fails_at_start_up():
     with pytest.raises(ConfigurationError, match="RAVEN_ORIGIN"):
-        RavenMiddleware(Starlette(), secret_key="k", wls="demo")
+        RavenMiddleware(Starlette(), secret_key=SECRET, wls="demo")
     with pytest.raises(ConfigurationError, match="unknown Raven setting"):
-        RavenMiddleware(Starlette(), secret_key="k", origin=BASE, colour="red")
+        RavenMiddleware(Starlette(), secret_key=SECRET, origin=BASE, colour="red")
     with pytest.raises(ConfigurationError, match="require_ptags"):
-        RavenMiddleware(Starlette(), secret_key="k", origin=BASE, require_ptags="")
-    with pytest.raises(ConfigurationError, match="start with"):
-        RavenMiddleware(Starlette(), secret_key="k", origin=BASE, paths=["admin"])
+        RavenMiddleware(Starlette(), secret_key=SECRET, origin=BASE, require_ptags="")
+    with pytest.raises(ConfigurationError, match="starting with"):
+        RavenMiddleware(Starlette(), secret_key=SECRET, origin=BASE, protect=["admin"])
 
 
 def test_settings_from_a_mapping_with_keywords_winning():
     app = Starlette(routes=[Route("/", lambda r: None)], middleware=[])
-    middleware = RavenMiddleware(app, secret_key="k", settings={
+    middleware = RavenMiddleware(app, secret_key=SECRET, settings={
         "RAVEN_ORIGIN": BASE, "RAVEN_DESC": "from the mapping", "RAVEN_WLS": "demo",
     }, desc="from code")
     assert middleware.settings.desc == "from code"
     assert middleware.settings.origins == frozenset({BASE})
 
 
-def test_no_secret_and_no_session_is_an_error_not_a_silent_pass(raven_settings):
+def test_no_secret_and_no_session_is_an_error_at_start_up(raven_settings):
     app = Starlette(routes=[], middleware=[])
-    wrapped = RavenMiddleware(app, **raven_settings())
-    with pytest.raises(ConfigurationError, match="secret_key"):
-        TestClient(wrapped, base_url=BASE).get("/")
+    with pytest.raises(ConfigurationError, match="secret_key is missing"):
+        RavenMiddleware(app, **raven_settings())
+
+
+@pytest.mark.parametrize(("key", "problem"), [
+    ("", "missing"), (b"", "missing"), ("short", "too weak"), ("a" * 40, "too weak"),
+    (b"0101010101010101", "too weak"), (12345678901234567890, "missing"),
+])
+def test_a_weak_secret_is_an_error_at_start_up(raven_settings, key, problem):
+    with pytest.raises(ConfigurationError, match=f"secret_key is {problem}"):
+        RavenMiddleware(Starlette(), secret_key=key, **raven_settings())
+
+
+def test_the_secret_may_come_from_the_settings_mapping(raven_settings):
+    middleware = RavenMiddleware(Starlette(), settings={"RAVEN_SECRET_KEY": SECRET},
+                                 **raven_settings())
+    assert middleware.cookie is not None and middleware.cookie.name == "__Host-raven"
+
+
+@pytest.mark.parametrize(("old", "new"), [("paths", "protect"), ("max_age", "cookie_max_age"),
+                                          ("https_only", "cookie_secure"),
+                                          ("template_dir", "template_dirs")])
+def test_a_retired_argument_names_its_replacement(raven_settings, old, new):
+    with pytest.raises(ConfigurationError, match=f"{old}= is now {new}="):
+        RavenMiddleware(Starlette(), secret_key=SECRET, **{old: None}, **raven_settings())
 
 
 def test_http_origin_gets_no_secure_flag(browser_for, starlette_app):
@@ -214,7 +239,7 @@ def test_websocket_on_a_protected_path_needs_a_login(browser_for, starlette_app)
         pass
     assert closed.value.code == 1008
     browser.login("/")
-    cookie = {"cookie": f"raven={browser.cookie}", "origin": BASE}  # sent by hand here
+    cookie = {"cookie": f"__Host-raven={browser.cookie}", "origin": BASE}  # sent by hand here
     with browser.client.websocket_connect(WS, headers=cookie) as ws:
         assert ws.receive_text() == "hello test0001"
     # the cookie alone is not enough: any *.cam.ac.uk page is the same site

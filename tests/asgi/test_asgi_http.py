@@ -62,7 +62,7 @@ def site(wls_url: str):
             return "Hello " + user.display_name
 
         app.post("/logout")(logout)
-        app.add_middleware(RavenMiddleware, secret_key="http test", paths=(),
+        app.add_middleware(RavenMiddleware, secret_key="http test secret, long enough", protect=(),
                            origin=url, wls=wls_url, desc="HTTP test")
         return app
     return build

@@ -38,7 +38,7 @@ def build(origin: str, wls: str) -> FastAPI:
         return "staff only"
 
     app.post("/logout")(logout)
-    app.add_middleware(RavenMiddleware, secret_key="browser test", paths=(),
+    app.add_middleware(RavenMiddleware, secret_key="browser test secret, long enough", protect=(),
                        origin=origin, wls=wls, desc="FastAPI browser test")
     return app
 

@@ -12,10 +12,10 @@ from urllib.parse import quote, urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from wsgi_kit import BASE, HOST, Visitor, build
 
+from raven.guard import LoginCookie
 from raven.testing import make_response
 
 
@@ -86,7 +86,7 @@ def test_demo_signed_response_refused_by_a_live_app(visitor_for, raven_log):
 def test_a_login_made_through_another_wls_is_no_login(visitor):
     visitor.login("/")
     other = Visitor(build(wls="demo"))  # same secret, so the cookie verifies
-    other.client.set_cookie(visitor.middleware.cookie_name, visitor.cookie.value,
+    other.client.set_cookie(visitor.middleware.cookie.name, visitor.cookie.value,
                             domain=HOST, secure=True)
     r = other.get("/")
     assert r.status_code == 303
@@ -160,38 +160,37 @@ def test_tampered_cookie_is_no_state(visitor):
     url, params, _ = visitor.start("/")
     value = visitor.cookie.value
     tampered = value[:-3] + ("AAA" if value[-3:] != "AAA" else "BBB")
-    visitor.client.set_cookie(visitor.middleware.cookie_name, tampered, domain=HOST,
+    visitor.client.set_cookie(visitor.middleware.cookie.name, tampered, domain=HOST,
                               secure=True)
     r = visitor.come_back(url, make_response(url, params=params))
-    assert r.status_code == 403  # a bad signature is no cookie at all
+    # A bad signature is no state at all; a cookie did come back, so the
+    # page says the response is not this browser's, not "no cookies".
+    assert (r.status_code, r.headers.get("Cache-Control")) == (400, "no-store")
+    assert "Check that failed: params" in r.get_data(as_text=True)
     assert visitor.state is None
 
 
 def test_truncated_cookie_is_worth_nothing(visitor):
     visitor.login("/")
     value = visitor.cookie.value
-    visitor.client.set_cookie(visitor.middleware.cookie_name, value[: len(value) // 2],
+    visitor.client.set_cookie(visitor.middleware.cookie.name, value[: len(value) // 2],
                               domain=HOST, secure=True)
     assert visitor.get("/").status_code == 303
 
 
-@pytest.mark.parametrize(("secret", "salt", "works"), [
-    ("a test secret, long enough", "raven.wsgi.login", True),  # the control: ours
-    ("guessed wrong, guessed wrong", "raven.wsgi.login", False),
-    ("a test secret, long enough", "another use of the same secret", False),
+@pytest.mark.parametrize(("secret", "name", "works"), [
+    ("a test secret, long enough", "__Host-raven", True),  # the control: ours
+    ("guessed wrong, guessed wrong", "__Host-raven", False),
+    ("a test secret, long enough", "__Host-other", False),  # signed for another cookie
 ])
-def test_cookie_signed_otherwise_is_not_a_login(middleware, visitor_for, secret, salt, works):
+def test_cookie_signed_otherwise_is_not_a_login(middleware, visitor_for, secret, name, works):
     genuine = visitor_for(middleware)
     genuine.login("/")
-    forged = URLSafeTimedSerializer(secret, salt=salt).dumps(genuine.state.dump())
+    signer = LoginCookie(secret, middleware.settings, name=name)
+    forged = signer.dumps(genuine.state, time.time())
     visitor = visitor_for(middleware)
-    visitor.client.set_cookie(middleware.cookie_name, forged, domain=HOST, secure=True)
+    visitor.client.set_cookie(middleware.cookie.name, forged, domain=HOST, secure=True)
     assert visitor.get("/").status_code == (200 if works else 303)
-
-
-class SignedEarlier(TimestampSigner):
-    def get_timestamp(self) -> int:
-        return int(time.time()) - 61
 
 
 def test_a_cookie_older_than_its_max_age_is_no_login(visitor_for):
@@ -200,10 +199,9 @@ def test_a_cookie_older_than_its_max_age_is_no_login(visitor_for):
     visitor.login("/")
     old = visitor.cookie.value
     # the same value, signed 61 seconds ago
-    stale = URLSafeTimedSerializer("a test secret, long enough", salt="raven.wsgi.login",
-                                   signer=SignedEarlier).dumps(visitor.state.dump())
+    stale = middleware.cookie.dumps(visitor.state, time.time() - 61)
     assert old != stale
-    visitor.client.set_cookie(middleware.cookie_name, stale, domain=HOST, secure=True)
+    visitor.client.set_cookie(middleware.cookie.name, stale, domain=HOST, secure=True)
     assert visitor.get("/").status_code == 303
 
 

@@ -26,7 +26,8 @@ def test_the_quick_start(monkeypatch):
         namespace["application"] = echo
         exec(compile(block, "wsgi.md", "exec"), namespace)
         assert isinstance(namespace["application"], RavenMiddleware)
-    assert namespace["application"].protect == ("/members", "/admin/")
+    assert namespace["application"].protects("/admin/x")
+    assert not namespace["application"].protects("/public")
     assert namespace["application"].settings.origins == {BASE}
 
 

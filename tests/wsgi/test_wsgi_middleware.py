@@ -45,17 +45,17 @@ def test_settings_from_a_mapping_with_arguments_winning():
     middleware = RavenMiddleware(echo, config, desc="from code")
     assert middleware.settings.desc == "from code"
     assert middleware.settings.max_life == 600
-    assert middleware.cookie_max_age == 600  # bounded by the login's own life
+    assert middleware.cookie.max_age == 600  # bounded by the login's own life
     visitor = Visitor(middleware)
     _, _, query = visitor.start("/")
     assert query["desc"] == "from code"
 
 
 def test_cookie_name_and_flags_follow_the_origin():
-    assert build().cookie_name == "__Host-raven"
+    assert build().cookie.name == "__Host-raven"
     plain = build(origin="http://127.0.0.1:8000")
-    assert (plain.cookie_name, plain.cookie_secure) == ("raven", None)
-    assert build(max_life=None).cookie_max_age == 8 * 3600
+    assert (plain.cookie.name, plain.cookie.secure) == ("raven", None)
+    assert build(max_life=None).cookie.max_age == 8 * 3600
 
 
 # --- what the application sees ----------------------------------------------------
@@ -116,14 +116,14 @@ def test_inactivity_is_tracked_in_the_cookie(visitor_for):
     state = visitor.state
     earlier = int(time.time()) - 300  # as if the last request was 5 minutes ago
     aged = state._replace(login=state.login._replace(last=earlier))
-    visitor.client.set_cookie(middleware.cookie_name, middleware._serializer.dumps(aged.dump()),
+    visitor.client.set_cookie(middleware.cookie.name, middleware.cookie.dumps(aged, time.time()),
                               domain=HOST, secure=True)
     r = visitor.get("/")
     assert r.status_code == 200
     assert r.headers["Set-Cookie"].startswith("__Host-raven=")
     assert visitor.state.login.last >= earlier + 300
     aged = state._replace(login=state.login._replace(last=int(time.time()) - 700))
-    visitor.client.set_cookie(middleware.cookie_name, middleware._serializer.dumps(aged.dump()),
+    visitor.client.set_cookie(middleware.cookie.name, middleware.cookie.dumps(aged, time.time()),
                               domain=HOST, secure=True)
     assert visitor.get("/").status_code == 303  # inactive too long: back to the WLS
 
@@ -250,7 +250,7 @@ def test_an_application_replaces_our_pages(tmp_path, visitor_for):
     (tmp_path / "raven").mkdir()
     page = tmp_path / "raven" / "forbidden.html"
     page.write_text("No entry for {{ principal }} ({{ status }})")
-    visitor = visitor_for(build(template_dir=str(tmp_path)))
+    visitor = visitor_for(build(template_dirs=str(tmp_path)))
     r = visitor.login("/", ptags=set())
     assert (r.status_code, r.data) == (403, b"No entry for test0001 (403)")
     # the others are still ours

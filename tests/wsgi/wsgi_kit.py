@@ -5,6 +5,7 @@ test client) that knows the round trip. (On the tests' import path.)"""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
@@ -87,7 +88,7 @@ class Visitor:
 
     @property
     def cookie(self) -> Any:
-        return self.client.get_cookie(self.middleware.cookie_name, domain=HOST)
+        return self.client.get_cookie(self.middleware.cookie.name, domain=HOST)
 
     @property
     def state(self) -> State | None:
@@ -95,7 +96,7 @@ class Visitor:
         cookie = self.cookie
         if cookie is None:
             return None
-        stored = self.middleware._read_cookie({"HTTP_COOKIE": f"{cookie.key}={cookie.value}"})
+        stored = self.middleware.cookie.read(f"{cookie.key}={cookie.value}", time.time()).stored
         return None if stored is None else State.load(stored)
 
     @property

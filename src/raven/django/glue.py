@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +27,7 @@ from django.template import Engine, RequestContext, engines
 from django.utils.module_loading import import_string
 
 from .. import flow
+from .. import guard as site_guard
 from ..flow import Allow, Incoming, LoggedIn, Login, LogLine, Refuse, State, ToWLS, shown
 from ..settings import Settings
 from . import SESSION_KEY, conf
@@ -160,7 +160,7 @@ def decide(
     if path is not None:
         seen = seen._replace(path=path, query=query or b"")
     decision = flow.decide(
-        seen, stored_state(request), raven.settings, time.time(), secrets.token_urlsafe(16),
+        seen, stored_state(request), raven.settings, time.time(), site_guard.new_token,
         authorise,
     )
     flow.emit(decision, logger)
@@ -233,7 +233,7 @@ def _forbidden(login: Login, message: str) -> Refuse:
 def add_cache_control(response: HttpResponseBase, settings: Settings) -> HttpResponseBase:
     """Keep shared caches from storing a page meant for one user."""
     if settings.cache_control:
-        merged = flow.cache_control(response.get("Cache-Control"), settings.cache_control)
+        merged = site_guard.private(response.get("Cache-Control"), settings.cache_control)
         if merged is not None:
             response["Cache-Control"] = merged
     return response

@@ -13,7 +13,6 @@ key that made it, the site's ``require_*``; a login that fails is ended
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from django.contrib import auth
 from django.http import HttpRequest, HttpResponseBase
 
-from .. import flow
+from .. import flow, guard
 from ..flow import Allow, Refuse, State, shown
 from . import SESSION_KEY, conf, glue
 
@@ -59,8 +58,7 @@ class RavenMiddleware:
         decision: flow.Decision | None = None
         if login is not None and glue.django_login_matches(request, login):
             seen = flow.Incoming("GET", seen.scheme, seen.host, seen.path, b"", seen.client)
-            decision = flow.decide(seen, stored, raven.settings, time.time(),
-                                   secrets.token_urlsafe(16))
+            decision = flow.decide(seen, stored, raven.settings, time.time(), guard.new_token)
             if isinstance(decision, Allow):
                 glue.save(request, decision.state)
                 request.raven = decision.login  # type: ignore[attr-defined]

@@ -1,0 +1,40 @@
+"""The refusal pages, rendered with Jinja for the adapters that bring no
+template engine of their own (WSGI, ASGI). Flask renders them with the
+app's own environment, Django with its own engine: the templates are
+the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import SimpleNamespace
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+
+from .flow import Refuse
+
+PAGES = ("bad_request", "bad_response", "no_cookies", "login_failed", "forbidden",
+         "logout_refused")
+
+
+class Pages:
+    """``raven/<page>.html`` from ``template_dirs`` first, then ours."""
+
+    def __init__(self, template_dirs: Iterable[str] | str = ()) -> None:
+        dirs = [template_dirs] if isinstance(template_dirs, str) else list(template_dirs)
+        self.environment = Environment(
+            loader=ChoiceLoader([FileSystemLoader(dirs), PackageLoader("raven", "templates")]),
+            autoescape=select_autoescape(default=True),
+        )
+        for page in PAGES:  # a broken override fails now, not on a request
+            self.environment.get_template(f"raven/{page}.html")
+
+    def render(self, refusal: Refuse, script_root: str, logout_url: str | None) -> str:
+        context: dict[str, Any] = {
+            "check": refusal.check, **refusal.context, "reason": refusal.reason,
+            "status": refusal.status,
+            # what the templates read from Flask's request, and the logout form
+            "request": SimpleNamespace(script_root=script_root),
+            "logout_url": logout_url,
+        }
+        return self.environment.get_template(f"raven/{refusal.page}.html").render(context)

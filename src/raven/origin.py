@@ -138,31 +138,3 @@ def site_url(origin: str, path: str, query: bytes) -> str:
 def _shown(text: str) -> str:
     """A client's text, safe for a log line and short."""
     return ascii(text[:100])
-
-
-def canonical_path(path: str) -> str:
-    """``path`` as a router that folds ``//``, ``.`` and ``..`` sees it
-    (Werkzeug, Starlette and most others do): what a prefix is matched
-    against, so ``//admin`` or ``/static/../admin`` is ``/admin``."""
-    segments: list[str] = []
-    for segment in path.split("/"):
-        if segment in ("", "."):
-            continue
-        if segment == "..":
-            if segments:
-                segments.pop()
-        else:
-            segments.append(segment)
-    return "/" + "/".join(segments)
-
-
-def under_prefixes(path: str, prefixes: Iterable[str]) -> bool:
-    """Is ``path`` one of ``prefixes`` or below one, whole segments only
-    (``/admin`` covers ``/admin/x``, not ``/administrator``), once both are
-    in canonical form (a prefix's trailing slash means nothing)?"""
-    path = canonical_path(path)
-    for prefix in prefixes:
-        prefix = canonical_path(prefix)
-        if prefix == "/" or path == prefix or path.startswith(prefix + "/"):
-            return True
-    return False

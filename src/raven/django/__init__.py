@@ -19,8 +19,11 @@ from typing import Any
 
 __all__ = ["SESSION_KEY", "RavenLoginRequiredMixin", "get_login", "raven_login_required"]
 
-#: The one key of ``request.session`` this app reads and writes.
+#: The key of ``request.session`` that holds the Raven login state.
 SESSION_KEY = "_raven"
+#: The key that records which Django user that login made: a later
+#: request is that login's only if Django's own user id is the same.
+USER_KEY = "_raven_user"
 
 _LAZY = {
     "raven_login_required": "raven.django.decorators",

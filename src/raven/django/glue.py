@@ -30,7 +30,7 @@ from .. import flow
 from .. import guard as site_guard
 from ..flow import Allow, Incoming, LoggedIn, Login, LogLine, Refuse, State, ToWLS, shown
 from ..settings import Settings
-from . import SESSION_KEY, conf
+from . import SESSION_KEY, USER_KEY, conf
 from .conf import DjangoRaven
 
 __all__ = ["get_login", "guard", "page", "redirect"]
@@ -113,17 +113,20 @@ def is_raven_backend(path: object) -> bool:
 
 
 def django_login_matches(request: HttpRequest, login: Login) -> bool:
-    """Is the Django user the one our backend logged in for ``login``?"""
-    path = request.session.get(auth.BACKEND_SESSION_KEY)
-    if not is_raven_backend(path):
+    """Is the Django login the one our backend made beside ``login``? By
+    the user id recorded then, never by comparing names again: a database
+    that compares names without case would find the account, and an exact
+    comparison later would end the login and loop through the WLS."""
+    session = request.session
+    if not is_raven_backend(session.get(auth.BACKEND_SESSION_KEY)):
+        return False
+    recorded = session.get(USER_KEY)
+    if recorded is None or recorded != session.get(auth.SESSION_KEY):
         return False
     user = getattr(request, "user", None)
     if user is None:
         user = auth.get_user(request)
-    if not user.is_authenticated:
-        return False
-    backend = auth.load_backend(path)
-    return bool(user.get_username() == backend.clean_username(login.principal))
+    return bool(user.is_authenticated)
 
 
 def get_login(request: HttpRequest) -> Login | None:
@@ -217,6 +220,7 @@ def complete(request: HttpRequest, decision: LoggedIn, location: str) -> HttpRes
         save(request, spent)
         return page(request, refusal)
     auth.login(request, user)  # a new session key, or a new session for another user
+    request.session[USER_KEY] = request.session[auth.SESSION_KEY]
     save(request, decision.state)
     request.raven = login  # type: ignore[attr-defined]
     return redirect(location)

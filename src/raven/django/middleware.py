@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import auth
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponseBase
 
 from .. import flow, guard
@@ -51,7 +52,14 @@ class RavenMiddleware:
             return None
         seen = glue.incoming(request)
         if isinstance(seen, Refuse):
-            return None  # a host Django lets through and we do not: the views refuse it
+            # A host Django refuses: the login cannot be checked, so this
+            # request is anonymous (the session stays; the views refuse the host).
+            logger.warning("a request from %s at a host Django refuses: its Raven login is "
+                           "not checked, so it goes on anonymous",
+                           shown(request.META.get("REMOTE_ADDR", "")))
+            request.user = AnonymousUser()
+            request.auser = _anonymous  # type: ignore[attr-defined]
+            return None
         raven = conf.site()
         stored = session.get(SESSION_KEY)
         login = State.load(stored).login
@@ -76,3 +84,7 @@ class RavenMiddleware:
         if tokens:
             glue.save(request, State(tokens))
         return None
+
+
+async def _anonymous() -> AnonymousUser:
+    return AnonymousUser()

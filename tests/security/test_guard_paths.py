@@ -1,0 +1,162 @@
+"""Guard item: a path escapes no protected prefix, however it is spelt.
+
+Real servers (gunicorn and Werkzeug's for the WSGI middleware, uvicorn
+for the ASGI one) pass paths on as the client wrote them: ``/admin/..``
+reaches the router unfolded, and Werkzeug's and Starlette's routers match
+it under ``/admin/<page>``. Each spelling below is sent raw, anonymous,
+to each server: every one must go to the WLS, never to the page.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from guard_site import build_wsgi, starlette_site
+from werkzeug.serving import make_server
+
+HERE = Path(__file__).resolve().parent
+WLS = "http://127.0.0.1:5001"
+SECRET = "guard test secret, not for real use"
+
+#: Spellings that a router, a static file server or a file system may read
+#: as a path under /admin, /staff or /reports.
+ESCAPES = [
+    "/admin/..", "/admin/%2e%2e", "/admin/%2E%2E", "/admin/.", "/admin/%2e",
+    "/staff/../staff-only/x", "/staff/%2e%2e/staff-only/x", "/staff/./x",
+    "/reports/../static", "/reports/%2e%2e/static/x", "/reports/..;/static/x",
+    "/static/../admin/x", "/static/%2e%2e/admin/x", "/static/..%2fadmin/x",
+    "/static/..%252fadmin/x", "/static/..;/admin/x", "/static/..\\admin/x",
+    "//admin/x", "/./admin/x", "/ADMIN/x", "/Admin/x", "/admin./x", "/admin;a=b/x",
+    "/admin%2fx", "/reports.", "/reports;jsessionid=1", "/static/x/../../reports",
+]
+#: What stays open: the exempt prefix and a page nobody protected.
+OPEN = ["/static/x", "/static/a/b", "/public"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(port: int, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + 20
+    while True:  # poll the port, with a deadline
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start") from None
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def gunicorn() -> Iterator[str]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "RAVEN_WLS": WLS, "RAVEN_ORIGIN": url, "RAVEN_SECRET_KEY": SECRET}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--chdir", str(HERE), "--log-level", "warning", "--graceful-timeout", "2",
+         "guard_site:wsgi_site"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        _wait(port, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def werkzeug() -> Iterator[str]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = make_server("127.0.0.1", port, build_wsgi(wls=WLS, origin=url, secret_key=SECRET))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def uvicorn() -> Iterator[str]:
+    import uvicorn as server_module
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = starlette_site(wls=WLS, origin=url, secret_key=SECRET)
+    server = server_module.Server(server_module.Config(app, log_level="warning",
+                                                       lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:  # poll, with a deadline
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+SERVERS = ["gunicorn", "werkzeug", "uvicorn"]
+
+
+def raw_get(url: str, path: str) -> tuple[int, str, str]:
+    """GET ``path`` exactly as written: no client-side folding or quoting."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.endheaders()
+        answer = conn.getresponse()
+        return answer.status, answer.getheader("Location") or "", answer.read().decode()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize("path", ESCAPES)
+def test_no_spelling_escapes_a_protected_prefix(request, server, path):
+    status, location, _ = raw_get(request.getfixturevalue(server), path)
+    assert (status, location.split("?")[0]) == (303, WLS + "/auth/authenticate.html"), path
+
+
+@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize("path", OPEN)
+def test_exempt_and_unprotected_paths_stay_open(request, server, path):
+    status, _, body = raw_get(request.getfixturevalue(server), path)
+    assert status == 200
+    assert json.loads(body)["user"] is None
+
+
+def test_the_routers_would_serve_an_escape():
+    """The control: behind the guard's back, the routers do match the
+    unfolded paths (so the test above is about something real)."""
+    from guard_site import _ROUTES
+
+    adapter = _ROUTES.bind("example")
+    assert adapter.match("/admin/..")[0] == "admin"
+    assert adapter.match("/staff/../staff-only/x")[0] == "staff"
+    from starlette.routing import Match, Route
+
+    route = Route("/admin/{page}", lambda r: None)
+    assert route.matches({"type": "http", "path": "/admin/..", "method": "GET"})[0] == Match.FULL

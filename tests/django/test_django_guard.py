@@ -1,0 +1,63 @@
+"""The guard's attack list, Django's own items: (8) a request at a host
+Django refuses cannot keep a Raven login alive; (9) a login the backend
+made is its login on later requests, however the database compares names."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from .conftest import HOST
+
+WITHOUT_COMMON = [m for m in __import__("django.conf").conf.settings.MIDDLEWARE
+                  if m != "django.middleware.common.CommonMiddleware"]
+
+
+def test_8_a_refused_host_is_anonymous_and_the_login_stays(browser, settings):
+    settings.MIDDLEWARE = WITHOUT_COMMON  # nothing else asks Django for the host
+    assert browser.login("/members/").content == b"Members' page for test0001"
+    assert whoami(browser, "evil.example.com") is None  # not checked, so not used
+    assert whoami(browser, HOST) == "test0001"
+
+
+def test_8_a_refused_host_cannot_outlive_max_life(browser, settings):
+    settings.MIDDLEWARE = WITHOUT_COMMON
+    browser.login("/members/")
+    issue = browser.state["issue"]
+    browser.edit_state(issue=issue - 7201, last=issue - 7201)  # expired
+    assert whoami(browser, "evil.example.com") is None
+    assert browser.logged_in()  # a refused host changes nothing
+    assert whoami(browser, HOST) is None  # checked: expired, ended
+    assert not browser.logged_in()
+
+
+def whoami(browser, host: str) -> str | None:
+    """The Django user a view that shows it sees (it builds no URL, so
+    Django never checks the host for it)."""
+    answer = browser.get("/", HTTP_HOST=host, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200
+    return answer.json()["user"]
+
+
+@pytest.fixture
+def case_blind(settings, db):
+    settings.AUTHENTICATION_BACKENDS = ["raventest.backends.CaseBlindBackend"]
+    return get_user_model().objects.create_user("TEST0001")
+
+
+def test_9_an_account_found_without_case_stays_logged_in(browser, case_blind):
+    r = browser.login("/protected/")
+    assert r.content == b"Hello, test0001 (TEST0001)"
+    for _ in range(3):  # later requests: the same login, no trip to the WLS
+        assert browser.get("/protected/").content == b"Hello, test0001 (TEST0001)"
+    assert browser.get("/members/").content == b"Members' page for TEST0001"
+
+
+def test_9_another_django_login_in_the_session_is_not_the_raven_one(browser, case_blind):
+    browser.login("/protected/")
+    other = get_user_model().objects.create_user("someone")
+    session = browser.session
+    session["_auth_user_id"] = str(other.pk)  # as a second login would leave it
+    session.save()
+    assert browser.get("/protected/").status_code == 303  # ended: to the WLS again
+    assert not browser.logged_in()

@@ -35,7 +35,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from . import flow, guard
-from .flow import Allow, Incoming, LoggedIn, Login, Refuse, State
+from .flow import Allow, Incoming, LoggedIn, Refuse, State
 from .settings import ConfigurationError, Settings
 from .templating import Pages
 
@@ -57,12 +57,9 @@ _CONTEXT = "raven._context"  # our per-request object in the scope
 _DELETE = object()
 
 
-class RavenUser(BaseUser):
-    """A logged-in Raven user, as Starlette's ``request.user``."""
-
-    def __init__(self, login: Login, settings: Settings) -> None:
-        self.login = login
-        self._settings = settings
+class RavenUser(guard.Identity, BaseUser):
+    """A logged-in Raven user, as Starlette's ``request.user``: the login's
+    fields (``principal``, ``ptags``, ``expires`` ...) and Starlette's names."""
 
     @property
     def is_authenticated(self) -> bool:
@@ -75,38 +72,6 @@ class RavenUser(BaseUser):
     @property
     def identity(self) -> str:
         return self.login.principal
-
-    @property
-    def principal(self) -> str:
-        return self.login.principal
-
-    @property
-    def ptags(self) -> frozenset[str]:
-        return self.login.ptags
-
-    @property
-    def issue(self) -> int:
-        return self.login.issue
-
-    @property
-    def life(self) -> int | None:
-        return self.login.life
-
-    @property
-    def last(self) -> int:
-        return self.login.last
-
-    @property
-    def expires(self) -> int | None:
-        """When the login expires (Unix time), the earliest of expires_all."""
-        return self.login.expires(self._settings)
-
-    @property
-    def expires_all(self) -> list[tuple[str, int]]:
-        return self.login.expiries(self._settings)
-
-    def __repr__(self) -> str:
-        return f"RavenUser({self.login.principal!r})"
 
 
 class _Context:
@@ -193,7 +158,7 @@ class RavenMiddleware:
         guard.retired(given, guard.RETIRED, "RavenMiddleware")
         self._given = given
         self.settings = Settings.from_config(self._config, given)
-        self._variants: dict[tuple[tuple[str, Any], ...], Settings] = {}
+        self._variants = guard.RouteSettings(self._config, given)
         self.guard = guard.SiteGuard.configure(
             self.settings, self._config, secret_key=secret_key, session=session,
             protect=protect, exempt=exempt, cookie_name=cookie_name,
@@ -203,19 +168,9 @@ class RavenMiddleware:
         self.authorise = authorise
         self.pages = Pages(template_dirs)
 
-    # --- settings for one route -------------------------------------------------
-
     def settings_for(self, rules: Mapping[str, Any]) -> Settings:
         """This middleware's settings with a route's own (``raven_user(...)``)."""
-        if not rules:
-            return self.settings
-        key = tuple(sorted((k, _hashable(v)) for k, v in rules.items()))
-        found = self._variants.get(key)
-        if found is None:
-            found = self._variants[key] = Settings.from_config(
-                self._config, {**self._given, **rules}
-            )
-        return found
+        return self._variants(rules) if rules else self.settings
 
     # --- the ASGI application -------------------------------------------------
 
@@ -393,22 +348,14 @@ class _Requirement:
 
     def __init__(self, rules: Mapping[str, Any],
                  authorise: Callable[[str, frozenset[str]], bool] | None) -> None:
-        # Check the rules now, at import time, rather than on a request.
-        Settings.from_config(None, {**rules, "can_trust_request_host": True})
+        guard.RouteSettings.check(rules)  # now, at import time, rather than on a request
         self.rules = dict(rules)
         self.authorise = authorise
 
     def __call__(self, connection: HTTPConnection) -> RavenUser:
         context = _context(connection)
-        middleware = context.middleware
-        settings = middleware.settings_for(self.rules)
-        route_rule = self.authorise or settings.authorised
-        site_rule = context.site_rule
-
-        def both(principal: str, ptags: frozenset[str]) -> bool:
-            # A route may ask for more than the site, never for less.
-            return site_rule(principal, ptags) and route_rule(principal, ptags)
-
+        settings = context.middleware.settings_for(self.rules)
+        both = guard.stricter(context.site_rule, self.authorise or settings.authorised)
         if connection.scope["type"] == "websocket":
             # No WLS round trip on a socket: the identity the middleware
             # gave (own origin only), if the route's rules also hold.
@@ -420,7 +367,7 @@ class _Requirement:
                                flow.shown(_client(connection.scope)))
                 raise WebSocketException(code=1008)
             return RavenUser(user.login, settings)
-        answer = middleware.decide(connection.scope, context, settings, both)
+        answer = context.middleware.decide(connection.scope, context, settings, both)
         if answer is not None:
             raise _Answer(answer)
         assert context.user is not None
@@ -535,9 +482,3 @@ def _cookie_header(scope: Scope) -> str | None:
     """Every ``Cookie`` header, joined (HTTP/2 may send several)."""
     found = [value.decode("latin-1") for key, value in scope["headers"] if key == b"cookie"]
     return "; ".join(found) if found else None
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, (set, frozenset, list, tuple)):
-        return tuple(sorted(map(str, value)))
-    return value if isinstance(value, (str, int, float, bool, type(None))) else id(value)

@@ -35,8 +35,9 @@ from .flow import Allow, Decision, Incoming, LoggedIn, Login, State, _judge, cro
 from .settings import ConfigurationError, Settings
 
 __all__ = [
-    "RETIRED", "LoginCookie", "PathRule", "SiteGuard", "check_secret_key", "identity",
-    "new_token", "once", "private", "retired", "rotates_session", "websocket_identity",
+    "RETIRED", "Identity", "LoginCookie", "PathRule", "RouteSettings", "SiteGuard",
+    "check_secret_key", "identity", "new_token", "once", "private", "retired",
+    "rotates_session", "stricter", "websocket_identity",
 ]
 
 logger = logging.getLogger("raven")
@@ -301,6 +302,97 @@ def identity(
     user the site refuses is nobody anywhere."""
     verdict = _judge(State.load(stored), settings, now, authorise)
     return verdict.login if isinstance(verdict, Allow) else None
+
+
+class Identity:
+    """The login handed to an application, with its expiry under the
+    site's settings: the fields every adapter's user object shows."""
+
+    __slots__ = ("login", "settings")
+
+    def __init__(self, login: Login, settings: Settings) -> None:
+        self.login = login
+        self.settings = settings
+
+    @property
+    def principal(self) -> str:
+        return self.login.principal
+
+    @property
+    def ptags(self) -> frozenset[str]:
+        return self.login.ptags
+
+    @property
+    def issue(self) -> int:
+        """When the WLS issued the login (Unix time)."""
+        return self.login.issue
+
+    @property
+    def life(self) -> int | None:
+        """Seconds the WLS said its own session had left at login."""
+        return self.login.life
+
+    @property
+    def last(self) -> int:
+        """Last recorded activity (Unix time)."""
+        return self.login.last
+
+    @property
+    def expires(self) -> int | None:
+        """When the login expires (Unix time): the earliest of expires_all."""
+        return self.login.expires(self.settings)
+
+    @property
+    def expires_all(self) -> list[tuple[str, int]]:
+        """Each limit on the login as ``(reason, when)``."""
+        return self.login.expiries(self.settings)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.login.principal!r})"
+
+
+def stricter(site_rule: Authorise, route_rule: Authorise) -> Authorise:
+    """A route's rule on top of the site's: a route may ask for more than
+    the site, never for less."""
+    def both(principal: str, ptags: frozenset[str]) -> bool:
+        return site_rule(principal, ptags) and route_rule(principal, ptags)
+    return both
+
+
+class RouteSettings:
+    """A site's settings with one route's own rules on top, each set made
+    (and checked) once."""
+
+    def __init__(self, config: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+        self._config, self._given = config, dict(given)
+        self._made: dict[tuple[tuple[str, Any], ...], Settings] = {}
+
+    @staticmethod
+    def check(rules: Mapping[str, Any]) -> None:
+        """Refuse, when the application starts, a route rule that could not
+        take effect: the site's rule holds on every route."""
+        for name in ("require_principal", "require_ptags"):
+            if name in rules and rules[name] is None:
+                raise ConfigurationError(
+                    f"a route's {name}=None cannot loosen the site's rule, which holds on "
+                    f"every route: set {name}=None for the whole site, and a stricter "
+                    "rule on the routes that need one"
+                )
+        Settings.from_config(None, {**rules, "can_trust_request_host": True})
+
+    def __call__(self, rules: Mapping[str, Any]) -> Settings:
+        key = tuple(sorted((k, _hashable(v)) for k, v in rules.items()))
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = Settings.from_config(self._config,
+                                                           {**self._given, **rules})
+        return found
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return tuple(sorted(map(str, value)))
+    return value if isinstance(value, (str, int, float, bool, type(None))) else id(value)
 
 
 def websocket_identity(

@@ -419,3 +419,9 @@ def test_login_helper_sees_the_same_pages_in_every_adapter():
         "home of test0001"
     assert Visitor(wsgi_site()).login("/home").status_code == 200
     assert SessionMiddleware is not None  # Starlette's own session: test_asgi_flow.py
+
+
+@pytest.mark.parametrize("rule", ["require_ptags", "require_principal"])
+def test_a_route_rule_that_cannot_loosen_the_sites_is_refused_at_start_up(rule):
+    with pytest.raises(ConfigurationError, match=f"{rule}=None cannot loosen"):
+        raven_user(**{rule: None})

@@ -37,7 +37,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from . import flow
+from . import flow, pages
 from .flow import Allow, Incoming, LoggedIn, Login, Refuse, State, ToWLS
 from .origin import under_prefixes
 from .settings import ConfigurationError, Settings
@@ -298,9 +298,16 @@ class RavenMiddleware:
                           "expires": user.expires}
 
     def _page(self, scope: Scope, refusal: Refuse) -> Response:
-        context = {"check": refusal.check, "reason": refusal.reason, **refusal.context,
-                   "status": refusal.status,
-                   "request": _PageRequest(scope.get("root_path", ""))}
+        root = scope.get("root_path", "")
+        context = {
+            **pages.refusal_context(
+                refusal, self.settings, script_root=root, path=scope["path"],
+                query=scope.get("query_string", b""),
+                cookie_came_back=None if self._signer is None  # SessionMiddleware's: unknown
+                else _cookie(scope, self.cookie_name) is not None,
+            ),
+            "request": _PageRequest(root),  # what a site's templates may read
+        }
         body = self._templates.get_template(f"raven/{refusal.page}.html").render(context)
         return HTMLResponse(body, refusal.status,
                             headers={**refusal.headers, "Cache-Control": "no-store"})

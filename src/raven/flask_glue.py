@@ -41,7 +41,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
 
-from . import flow
+from . import flow, pages
 from .flow import MAX_TOKENS, REASONS, Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
 from .origin import HostError
 from .protocol import RAVEN_LOGOUT
@@ -384,8 +384,13 @@ class _FlaskSettings:
         Raised rather than returned, so an app's ``errorhandler`` for the code
         still sees it; ``error.get_response()`` gives our page.
         """
-        context = {"check": refusal.check, "reason": refusal.reason, **refusal.context,
-                   "status": refusal.status}
+        context = pages.refusal_context(
+            refusal, self.settings, script_root=request.script_root,
+            path=request.script_root + request.path,
+            query=request.query_string, debug=current_app.debug,
+            cookie_came_back=current_app.config.get("SESSION_COOKIE_NAME", "session")
+            in request.cookies,
+        )
         current_app.update_template_context(context)
         body = self.jinja_env.get_template(f"raven/{refusal.page}.html").render(context)
         response = current_app.response_class(

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from itsdangerous import BadData, URLSafeTimedSerializer
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
-from . import flow
+from . import flow, pages
 from .flow import Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
 from .origin import canonical_path, under_prefixes
 from .settings import ConfigurationError, Settings
@@ -265,11 +265,16 @@ class RavenMiddleware:
               cookies: list[tuple[str, str]], environ: WSGIEnvironment) -> list[bytes]:
         script_root = _text(environ.get("SCRIPT_NAME", ""))
         context = {
-            "check": refusal.check, **refusal.context, "reason": refusal.reason,
-            "status": refusal.status,
-            # what the templates read from Flask's request, and our logout form
+            **pages.refusal_context(
+                refusal, self.settings, script_root=script_root,
+                path=script_root + _text(environ.get("PATH_INFO", "")),
+                query=_text(environ.get("QUERY_STRING", "")),
+                logout_url=None if self.logout_path is None else script_root + self.logout_path,
+                cookie_came_back=any(name == self.cookie_name for name, _ in
+                                     _cookies(environ.get("HTTP_COOKIE", ""))),
+            ),
+            # what a site's templates may read from Flask's request
             "request": SimpleNamespace(script_root=script_root),
-            "logout_url": None if self.logout_path is None else script_root + self.logout_path,
         }
         body = self.templates.get_template(f"raven/{refusal.page}.html").render(context)
         data = body.encode("utf-8")

@@ -119,7 +119,8 @@ def test_the_glue_403_page_without_a_logout_url_links_home(raven_login):
     r = raven_login(_app_refusing_everyone().test_client(), "/")
     assert r.status_code == 403
     assert '<a href="/" id="forbidden-home">Go to the home page</a>' in r.text
-    assert "<form" not in r.text and "close your browser" in r.text
+    assert "<form" not in r.text and "close your browser" not in r.text
+    assert "log out with the log-out button" in r.text
 
 
 def test_the_glue_403_page_with_a_logout_url_is_a_post_form(raven_login):
@@ -128,7 +129,7 @@ def test_the_glue_403_page_with_a_logout_url_is_a_post_form(raven_login):
     assert r.status_code == 403
     form = re.search(r'<form method="post" action="/bye">(.*?)</form>', r.text, re.S).group(1)
     assert '<input type="hidden" name="token" value="t&amp;1">' in form
-    assert 'id="forbidden-home"' not in r.text
+    assert 'id="forbidden-home"' in r.text  # and home, as on every refusal page
 
 
 # --- logging out of the WLS -----------------------------------------------------------

@@ -138,7 +138,8 @@ def test_the_glue_403_page_with_a_logout_url_is_a_post_form(raven_login):
 def test_the_logout_page_says_what_a_full_logout_does(visitor, page):
     words = page.text(visitor.get("/logout"))
     assert ("Log out here and of the WLS logs you out here, then sends you to the WLS's own "
-            "logout page, which ends your session there and says so.") in words
+            "logout page, where its Log out button ends your session there (until you press "
+            "it, the WLS still logs you in without a password).") in words
     assert "open http://127.0.0.1:5000/" in words
 
 

@@ -187,8 +187,9 @@ def logout() -> WerkzeugResponse:
     for key in (USER, METHOD, TOKENS):
         session.pop(key, None)
     if request.form.get("wls") == "yes":
-        flash("You are logged out of the demo, and the WLS has ended your session there.",
-              "success")
+        # The WLS's page still asks for a click: say only what has happened.
+        flash("You are logged out of the demo. You were sent on to the WLS's logout page: "
+              "your session there lasts until you press its Log out button.", "success")
         return to_wls
     flash("You are logged out of the demo. Your session with the WLS goes on, so a "
           "new login may not ask for a password.", "success")

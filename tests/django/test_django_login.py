@@ -136,6 +136,10 @@ def test_the_login_view_for_someone_refused_by_next_shows_403_not_a_loop(browser
     form = re.search(rb'<form method="post" action="/accounts/raven/logout/">(.*?)</form>',
                      r.content, re.S).group(1)
     assert b'name="csrfmiddlewaretoken"' in form and b'id="forbidden-logout"' in form
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1).decode()
+    out = browser.client.post("/accounts/raven/logout/", {"csrfmiddlewaretoken": token},
+                              secure=True)
+    assert out.status_code == 303 and not browser.logged_in()
     r = browser.get("/accounts/raven/login/")
     assert r.status_code == 303 and r["Location"] == "/"
 

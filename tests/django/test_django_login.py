@@ -136,12 +136,13 @@ def test_the_login_view_for_someone_refused_by_next_shows_403_not_a_loop(browser
     form = re.search(rb'<form method="post" action="/accounts/raven/logout/">(.*?)</form>',
                      r.content, re.S).group(1)
     assert b'name="csrfmiddlewaretoken"' in form and b'id="forbidden-logout"' in form
+    r = browser.get("/accounts/raven/login/")
+    assert r.status_code == 303 and r["Location"] == "/"
+    # the 403 page's log-out button (the token is the one it showed) logs out
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1).decode()
     out = browser.client.post("/accounts/raven/logout/", {"csrfmiddlewaretoken": token},
                               secure=True)
     assert out.status_code == 303 and not browser.logged_in()
-    r = browser.get("/accounts/raven/login/")
-    assert r.status_code == 303 and r["Location"] == "/"
 
 
 def test_the_back_button_after_a_login_goes_to_the_page(browser):

@@ -249,7 +249,13 @@ class RavenMiddleware:
 
     def _page(self, scope: Scope, refusal: Refuse) -> Response:
         root = scope.get("root_path", "")
-        body = self.pages.render(refusal, root, self.guard.logout_url(root))
+        context = scope.get(_CONTEXT)
+        body = self.pages.render(
+            refusal, self.settings, script_root=root, path=scope["path"],
+            query=scope.get("query_string", b""), logout_url=self.guard.logout_url(root),
+            cookie_came_back=(None if self.cookie is None or context is None
+                              else context.came_back),
+        )
         return HTMLResponse(body, refusal.status,
                             headers={**refusal.headers, "Cache-Control": "no-store"})
 

@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
 
-from . import flow, guard
+from . import flow, guard, pages
 from .flow import MAX_TOKENS, REASONS, Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
 from .origin import HostError
 from .protocol import RAVEN_LOGOUT
@@ -294,6 +294,16 @@ class AuthDecorator:
             seen[self] = (login, fs.settings.cache_control if login else None)
         return seen[self][0]  # type: ignore[no-any-return]
 
+    def stored_login(self) -> Login | None:
+        """The login kept in the session, made by this WLS and not expired,
+        whether or not this decorator's rules accept it: for a page that
+        explains a refusal. Never grant anything by it; ``principal`` and
+        the other properties are None for a user the rules refuse."""
+        login = flow.State.load(session.get(SESSION_KEY)).login
+        if login is None or not login.valid_for(self._settings(), time.time()):
+            return None
+        return login
+
     @property
     def principal(self) -> str | None:
         """The logged-in user's identifier; None unless logged in and current."""
@@ -393,8 +403,13 @@ class _FlaskSettings:
         Raised rather than returned, so an app's ``errorhandler`` for the code
         still sees it; ``error.get_response()`` gives our page.
         """
-        context = {"check": refusal.check, "reason": refusal.reason, **refusal.context,
-                   "status": refusal.status}
+        context = pages.refusal_context(
+            refusal, self.settings, script_root=request.script_root,
+            path=request.script_root + request.path,
+            query=request.query_string, debug=current_app.debug,
+            cookie_came_back=current_app.config.get("SESSION_COOKIE_NAME", "session")
+            in request.cookies,
+        )
         current_app.update_template_context(context)
         body = self.jinja_env.get_template(f"raven/{refusal.page}.html").render(context)
         response = current_app.response_class(

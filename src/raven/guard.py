@@ -277,6 +277,11 @@ class LoginCookie:
         return CookieRead(None, True, "the login cookie's signature is wrong or it is too old"
                           if bad else None)
 
+    def present(self, header: str | None) -> bool:
+        """Did a cookie of this name come back, valid or not?"""
+        return bool(header) and any(part.partition("=")[0].strip() == self.name
+                                    for part in header.split(";"))  # type: ignore[union-attr]
+
     def set_cookie(self, state: State | None, now: float, https: bool) -> str:
         """A ``Set-Cookie`` value storing ``state`` (None: delete the cookie)."""
         secure = self.secure if self.secure is not None else https

@@ -53,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     "require_principal": None,
     "require_ptags": frozenset({"current"}),
     "cache_control": "private",
+    "contact": None,
+    "site_logout": None,
 }
 
 
@@ -77,6 +79,11 @@ class Settings:
     require_principal: frozenset[str] | None
     require_ptags: frozenset[str] | None
     cache_control: str | None
+    #: A line for refusal pages saying whom to ask (text, or a mailto: or web address).
+    contact: str | None = None
+    #: The path (under the site's root) of the site's own log-out view, which
+    #: takes a POST: refusal pages offer a log-out button that posts to it.
+    site_logout: str | None = None
 
     @property
     def checks_atypes(self) -> bool:
@@ -134,6 +141,8 @@ class Settings:
                 require_principal=_as_set("require_principal", pick("require_principal")),
                 require_ptags=_as_set("require_ptags", pick("require_ptags")),
                 cache_control=_cache_control(pick("cache_control")),
+                contact=_contact(pick("contact")),
+                site_logout=_site_logout(pick("site_logout")),
             )
             settings._check()
         except ConfigurationError as exc:
@@ -248,6 +257,29 @@ def _cache_control(value: Any) -> str | None:
     if not isinstance(value, str):
         raise ConfigurationError("RAVEN_CACHE_CONTROL must be a string, True, or None")
     return value or None
+
+
+def _contact(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.isprintable() or len(value) > 300:
+        raise ConfigurationError(
+            "contact (RAVEN_CONTACT) must be one line of text of at most 300 characters "
+            "(whom to ask, e.g. 'the IT help desk, help@example.cam.ac.uk'), or None"
+        )
+    return value.strip()
+
+
+def _site_logout(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if (not isinstance(value, str) or not value.startswith("/") or value.startswith("//")
+            or not value.isprintable() or any(c in value for c in " ?#\\")):
+        raise ConfigurationError(
+            "site_logout (RAVEN_SITE_LOGOUT) must be the path of this site's own log-out "
+            "view, under the site's root, e.g. '/logout', or None"
+        )
+    return value
 
 
 def _as_set(name: str, value: Any) -> frozenset[str] | None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import SimpleNamespace
-from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
+from . import pages
 from .flow import Refuse
+from .settings import Settings
 
 PAGES = ("bad_request", "bad_response", "no_cookies", "login_failed", "forbidden",
          "logout_refused")
@@ -29,12 +30,13 @@ class Pages:
         for page in PAGES:  # a broken override fails now, not on a request
             self.environment.get_template(f"raven/{page}.html")
 
-    def render(self, refusal: Refuse, script_root: str, logout_url: str | None) -> str:
-        context: dict[str, Any] = {
-            "check": refusal.check, **refusal.context, "reason": refusal.reason,
-            "status": refusal.status,
-            # what the templates read from Flask's request, and the logout form
-            "request": SimpleNamespace(script_root=script_root),
-            "logout_url": logout_url,
-        }
+    def render(self, refusal: Refuse, settings: Settings, *, script_root: str, path: str,
+               query: str | bytes, logout_url: str | None, cookie_came_back: bool | None,
+               ) -> str:
+        context = pages.refusal_context(
+            refusal, settings, script_root=script_root, path=path, query=query,
+            logout_url=logout_url, cookie_came_back=cookie_came_back,
+        )
+        # what a site's templates may read from Flask's request
+        context["request"] = SimpleNamespace(script_root=script_root)
         return self.environment.get_template(f"raven/{refusal.page}.html").render(context)

@@ -189,7 +189,13 @@ class RavenMiddleware:
     def _page(self, start_response: StartResponse, refusal: Refuse,
               cookies: list[tuple[str, str]], environ: WSGIEnvironment) -> list[bytes]:
         script_root = _text(environ.get("SCRIPT_NAME", ""))
-        body = self.pages.render(refusal, script_root, self.guard.logout_url(script_root))
+        body = self.pages.render(
+            refusal, self.settings, script_root=script_root,
+            path=script_root + _text(environ.get("PATH_INFO", "")),
+            query=_text(environ.get("QUERY_STRING", "")),
+            logout_url=self.guard.logout_url(script_root),
+            cookie_came_back=self.cookie.present(environ.get("HTTP_COOKIE")),
+        )
         data = body.encode("utf-8")
         headers = [("Content-Type", "text/html; charset=utf-8"),
                    ("Content-Length", str(len(data))), ("Cache-Control", "no-store"),

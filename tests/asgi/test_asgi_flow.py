@@ -321,3 +321,24 @@ def test_dependency_rule_checked_at_import():
     from raven.asgi import raven_user
     with pytest.raises(ConfigurationError):
         raven_user(require_ptags=[])
+
+
+def test_the_403_page_has_a_log_out_button_with_site_logout(browser_for, starlette_app):
+    browser = browser_for(starlette_app(require_ptags={"staff"}, site_logout="/logout"))
+    r = browser.login("/")
+    assert r.status_code == 403
+    assert "You are logged in to Test site as <strong>test0001</strong>" in r.text
+    assert "staff and students" not in r.text and "close your browser" not in r.text
+    assert '<form method="post" action="/logout">' in r.text
+    out = browser.request("POST", "/logout", headers={"Origin": BASE})  # the button
+    assert out.status_code == 303 and browser.cookie is None
+
+
+def test_a_refused_logout_offers_the_sites_own_log_out(browser_for, starlette_app):
+    browser = browser_for(starlette_app())
+    browser.login("/")
+    r = browser.request("POST", "/logout", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "You have not been logged out" in r.text
+    assert '<form method="post" action="/raven/logout">' in r.text  # logout_path
+    out = browser.request("POST", "/raven/logout", headers={"Origin": BASE})  # the button
+    assert out.status_code == 303 and browser.cookie is None

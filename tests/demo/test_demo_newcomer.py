@@ -119,7 +119,8 @@ def test_the_glue_403_page_without_a_logout_url_links_home(raven_login):
     r = raven_login(_app_refusing_everyone().test_client(), "/")
     assert r.status_code == 403
     assert '<a href="/" id="forbidden-home">Go to the home page</a>' in r.text
-    assert "<form" not in r.text and "close your browser" in r.text
+    assert "<form" not in r.text and "close your browser" not in r.text
+    assert "log out with the log-out button" in r.text
 
 
 def test_the_glue_403_page_with_a_logout_url_is_a_post_form(raven_login):
@@ -128,7 +129,7 @@ def test_the_glue_403_page_with_a_logout_url_is_a_post_form(raven_login):
     assert r.status_code == 403
     form = re.search(r'<form method="post" action="/bye">(.*?)</form>', r.text, re.S).group(1)
     assert '<input type="hidden" name="token" value="t&amp;1">' in form
-    assert 'id="forbidden-home"' not in r.text
+    assert 'id="forbidden-home"' in r.text  # and home, as on every refusal page
 
 
 # --- logging out of the WLS -----------------------------------------------------------
@@ -137,7 +138,8 @@ def test_the_glue_403_page_with_a_logout_url_is_a_post_form(raven_login):
 def test_the_logout_page_says_what_a_full_logout_does(visitor, page):
     words = page.text(visitor.get("/logout"))
     assert ("Log out here and of the WLS logs you out here, then sends you to the WLS's own "
-            "logout page, which ends your session there and says so.") in words
+            "logout page, where its Log out button ends your session there (until you press "
+            "it, the WLS still logs you in without a password).") in words
     assert "open http://127.0.0.1:5000/" in words
 
 

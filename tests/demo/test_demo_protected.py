@@ -108,6 +108,17 @@ def test_full_logout_goes_on_to_the_wls_logout_page(visitor):
     assert visitor.get("/protected").status_code == 303
 
 
+def test_a_full_logout_claims_only_what_has_happened(visitor, page):
+    """The WLS's session ends only when its own Log out button is pressed:
+    the demo must not say it has ended already."""
+    visitor.login("/protected")
+    visitor.post("/logout", {"wls": "yes"})
+    [(category, words)] = page.flashes(visitor.get("/"))
+    assert "has ended" not in words
+    assert words == ("You are logged out of the demo. You were sent on to the WLS's logout "
+                     "page: your session there lasts until you press its Log out button.")
+
+
 def test_full_logout_with_the_demo_server(visitor_for):
     visitor = visitor_for(RAVEN_WLS="demo")
     r = visitor.post("/logout", {"wls": "yes"})

@@ -209,7 +209,7 @@ def test_a_site_base_template_frames_every_page(settings, tmp_path, browser):
     r = browser.login("/protected/", "test0401", ptags=set())
     assert r.status_code == 403
     assert b"SITE FRAME /protected/" in r.content
-    assert b"You may not see this page" in r.content
+    assert b"did not let you log in" in r.content
 
 
 def test_a_site_page_replaces_ours(settings, tmp_path, browser):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -131,9 +132,17 @@ def test_the_login_view_for_someone_refused_by_next_shows_403_not_a_loop(browser
     browser.login()
     r = browser.get("/accounts/raven/login/?next=/admin/")
     assert r.status_code == 403
-    assert b"You are logged in as <strong>test0001</strong>" in r.content
+    assert b"You are logged in to Django test site as <strong>test0001</strong>" in r.content
+    form = re.search(rb'<form method="post" action="/accounts/raven/logout/">(.*?)</form>',
+                     r.content, re.S).group(1)
+    assert b'name="csrfmiddlewaretoken"' in form and b'id="forbidden-logout"' in form
     r = browser.get("/accounts/raven/login/")
     assert r.status_code == 303 and r["Location"] == "/"
+    # the 403 page's log-out button (the token is the one it showed) logs out
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1).decode()
+    out = browser.client.post("/accounts/raven/logout/", {"csrfmiddlewaretoken": token},
+                              secure=True)
+    assert out.status_code == 303 and not browser.logged_in()
 
 
 def test_the_back_button_after_a_login_goes_to_the_page(browser):
@@ -158,7 +167,9 @@ def test_staff_only_view(browser_for):
 def test_not_current_cannot_log_in_and_a_view_cannot_relax_the_site_rule(browser, raven_log):
     r = browser.login("/anyone/", "test0401", ptags=set())
     assert r.status_code == 403
-    assert b"it may be only for current" in r.content
+    assert b"does not let\n<strong>test0401</strong> log in. You are not logged in here." in (
+        r.content)
+    assert b"You are logged in" not in r.content and b"staff and students" not in r.content
     assert not browser.logged_in()
     assert "principal" not in browser.state
     assert not get_user_model().objects.filter(username="test0401").exists()

@@ -19,6 +19,9 @@ from raven.wls import create_app as create_wls
 from raven.wls.server import LiveServer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+#: axe-core, which .ci/run installs with npm into the checkout's node_modules/.
+AXE = Path(os.environ.get("RAVEN_AXE_JS") or
+           Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
@@ -76,6 +79,24 @@ def browser():
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        missing(f"needs axe-core at {AXE} (npm install --no-save axe-core, as .ci/run does, "
+                "or set RAVEN_AXE_JS to its axe.min.js)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(driver, source: str) -> list[str]:
+    """Every axe-core violation on the page the browser shows, one line each."""
+    driver.execute_script(source)
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at '"
+        "  + v.nodes.map(n => n.target.join(' ')).join(', ')))).catch(e => done(['axe: ' + e]));"
+    )
 
 
 @pytest.hookimpl(wrapper=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.e2e.conftest import ARTIFACTS, axe_violations
 
 try:
     from selenium.common.exceptions import WebDriverException
@@ -73,6 +74,14 @@ def person(browser, servers) -> Person:
     return p
 
 
+@pytest.fixture
+def scan(browser, axe_source):
+    """Check the page the browser shows with axe-core: no violation at all."""
+    def check() -> None:
+        assert axe_violations(browser, axe_source) == [], browser.current_url
+    return check
+
+
 def test_a_current_user_logs_in_then_logs_out_fully(person, screenshot_to):
     person.open("/protected")
     person.log_in_at_the_wls("test0001")
@@ -98,28 +107,48 @@ def test_a_current_user_logs_in_then_logs_out_fully(person, screenshot_to):
     assert person.url == person.wls + "/auth/logout.html"
 
     person.open("/")
-    assert "You are logged out of the demo, and the WLS has ended" in person.flashes()[0]
+    assert "your session there lasts until you press its Log out button" in person.flashes()[0]
     person.open("/protected")  # no session anywhere: the WLS asks for a password again
     person.wait_for("Log in to the test web login service")
 
 
-def test_someone_not_current_is_refused_with_the_403_page(person):
+def test_someone_not_current_is_refused_with_the_403_page(person, scan):
     person.open("/protected")
     person.log_in_at_the_wls("test0401")
     text = person.wait_for("You may not see this page")
     assert person.driver.title.startswith("Access denied")
-    assert "You are logged in as test0401" in text
-    # said only when the user's ptags lack "current"
-    assert "it may be only for current staff and students" in text
+    assert "You are logged in to the python-raven demo as test0401" in text
+    assert "staff and students" not in text  # no guess at the rule
     assert "Hello," not in text  # the protected page itself never showed
+    scan()
+    for width in (360, 1000):  # no sideways scrolling, on a phone or a desktop
+        person.driver.set_window_size(width, 720)
+        assert person.driver.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth")
+        ARTIFACTS.mkdir(exist_ok=True)
+        person.driver.save_screenshot(str(ARTIFACTS / f"refusal-403-{width}.png"))
+    person.click("forbidden-logout")  # the page's own next step works
+    person.wait_for("Log out of the test web login service")
 
 
-def test_cancelling_gets_the_401_page(person):
+def test_the_wls_login_error_page_passes_axe(person, scan):
+    person.open("/protected")
+    scan()  # the login form itself
+    person.log_in_at_the_wls("test0001", "wrong")
+    person.wait_for("Unknown user or wrong password.")
+    assert person.driver.title.startswith("Error:")
+    scan()
+
+
+def test_cancelling_gets_the_401_page(person, scan):
     person.open("/protected")
     person.cancel_at_the_wls()
     person.wait_for("You cancelled the login")
     assert person.driver.title.startswith("Not logged in")
     assert person.url.startswith(person.demo + "/protected?WLS-Response=1!410!")
+    scan()
+    person.click("raven-home")  # a way home, not a dead end
+    assert person.url == person.demo + "/"
 
 
 def test_the_integration_page_with_both_methods(person):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from datetime import timedelta
@@ -13,6 +14,7 @@ from flask import abort
 from raven import STATUS_CODES
 from raven.flask_glue import MAX_TOKENS, SESSION_KEY, AuthDecorator
 from raven.flow import Login, State
+from raven.pages import STATUS_ADVICE
 from raven.response import utcnow
 from raven.testing import make_response
 
@@ -166,7 +168,9 @@ def test_failure_status_is_shown_once_without_a_loop(browser, status):
     if status == 410:  # the user's own choice, said in words
         assert b"You cancelled the login" in r.data
     else:
-        assert f"Raven answered: {STATUS_CODES[status]} ({status}).".encode() in r.data
+        assert f"Raven answered {status} ({STATUS_CODES[status]}).".encode() in r.data
+        # what it means, in plain words
+        assert STATUS_ADVICE[status][0] in html.unescape(r.get_data(as_text=True))
     assert "principal" not in browser.state
     assert browser.get("/public").json["principal"] is None
     # a fresh visit goes back to the WLS: the user chooses to try again

@@ -126,6 +126,22 @@ def test_wrong_password_shows_the_form_again(client, userid, pwd):
     assert resp.principal == "test0002" and resp.params == "keep"
 
 
+def test_a_login_error_is_tied_to_both_fields_and_named_in_the_title(client):
+    first = client.ask()
+    assert "<title>Log in" in first.text and "aria-invalid" not in first.text
+    assert 'role="alert"' not in first.text  # the banner is no alert: only errors are
+    r = client.login("test0001", "wrong")
+    title = re.search(r"<title>(.*?)</title>", r.text).group(1)
+    assert title.startswith("Error: ")
+    error = re.search(r'<p class="error" id="([^"]+)" role="alert">([^<]+)</p>', r.text)
+    assert error.group(2) == "Unknown user or wrong password."
+    for field in ("userid", "pwd"):
+        tag = re.search(rf'<input type="[a-z]+" id="{field}"[^>]*>', r.text).group(0)
+        assert 'aria-invalid="true"' in tag
+        assert f'aria-describedby="{error.group(1)}"' in tag
+    assert r.text.count('role="alert"') == 1
+
+
 def test_responses_have_unique_ids(client):
     seen = set()
     for _ in range(5):

@@ -4,6 +4,7 @@ on, cookies, caching, protected paths, logout, pages."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
@@ -131,7 +132,8 @@ def test_inactivity_is_tracked_in_the_cookie(visitor_for):
 def test_not_authorised_is_a_403_page(visitor):
     r = visitor.login("/", ptags=set())
     assert r.status_code == 403
-    assert b"test0001" in r.data and b"may be only for current" in r.data
+    assert b"You are logged in to Test site as <strong>test0001</strong>" in r.data
+    assert b"staff and students" not in r.data
     assert b'<form method="post" action="/raven/logout">' in r.data  # log out, try again
     assert r.headers["Cache-Control"] == "no-store"
 
@@ -255,7 +257,7 @@ def test_an_application_replaces_our_pages(tmp_path, visitor_for):
     assert (r.status_code, r.data) == (403, b"No entry for test0001 (403)")
     # the others are still ours
     url, params, _ = visitor_for(visitor.middleware).start("/")
-    assert b"Your browser refuses cookies" in visitor_for(visitor.middleware).come_back(
+    assert b"did not send back this site's cookie" in visitor_for(visitor.middleware).come_back(
         url, "x").data
 
 
@@ -263,3 +265,63 @@ def test_pages_escape_what_they_show(visitor):
     r = visitor.login("/", principal="<b>x</b>", ptags=set())
     assert r.status_code == 403
     assert b"<b>x</b>" not in r.data and b"&lt;b&gt;x&lt;/b&gt;" in r.data
+
+
+# --- refusal pages offer a next step that works ---------------------------------------
+
+
+def _form(html: bytes) -> tuple[str, dict[str, str]]:
+    found = re.search(rb'<form method="post" action="([^"]+)">(.*?)</form>', html, re.S)
+    assert found is not None, html
+    fields = dict(re.findall(rb'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+                             found.group(2)))
+    return found.group(1).decode(), {k.decode(): v.decode() for k, v in fields.items()}
+
+
+def test_a_refused_logout_page_offers_a_log_out_button_that_works(visitor):
+    visitor.login("/")
+    r = visitor.get("/raven/logout")  # a link, not the button
+    assert r.status_code == 405 and visitor.logged_in
+    assert b"(a POST)" not in r.data
+    action, fields = _form(r.data)
+    assert action == "/raven/logout"
+    # the button, pressed on that page: the browser sends this site as Origin
+    out = visitor.open(action, method="POST", data=fields, headers={"Origin": BASE})
+    assert out.status_code == 303 and not visitor.logged_in
+
+
+def test_the_403_page_log_out_button_ends_the_login(visitor):
+    r = visitor.login("/", ptags=set())
+    assert r.status_code == 403
+    action, fields = _form(r.data)
+    out = visitor.open(action, method="POST", data=fields, headers={"Origin": BASE})
+    assert out.status_code == 303 and not visitor.logged_in
+
+
+def test_a_wrong_host_page_links_the_same_page_at_the_right_address(visitor):
+    r = visitor.get("/some/page?x=1", base_url="https://localhost:8000")
+    assert r.status_code == 400
+    assert (f'<a id="right-address" href="{BASE}/some/page?x=1">'.encode()) in r.data
+    assert b"Check that failed: host" in r.data
+
+
+def test_a_cookie_that_came_back_unreadable_is_not_called_refused(visitor_for):
+    from raven.testing import make_response
+
+    visitor = visitor_for(build())
+    url, params, _ = visitor.start("/")
+    visitor.client.set_cookie(visitor.middleware.cookie.name, "forged.value.here",
+                              domain=HOST, secure=True)
+    r = visitor.come_back(url, make_response(url, params=params))
+    # A cookie came back: not the no-cookies page, but the check that failed
+    # for want of the state it held (and a log line about the cookie).
+    assert r.status_code == 400
+    assert b"refuses cookies" not in r.data
+    assert b"Check that failed: params" in r.data
+
+
+def test_a_contact_line_and_debug_free_pages(visitor_for):
+    visitor = visitor_for(build(contact="the IT desk, it@example.cam.ac.uk"))
+    r = visitor.login("/", ptags=set())
+    assert b"If you need help, ask the IT desk, it@example.cam.ac.uk." in r.data
+    assert b"raven-debug" not in r.data

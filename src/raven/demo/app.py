@@ -139,11 +139,10 @@ def configured_wls() -> WLS:
 
 @bp.get("/")
 def index() -> str:
-    principal = auth_decorator.principal
-    # Someone the protected page refuses is offered a log-out, not a link to a 403.
-    refused = principal is not None and not auth_decorator.check_authorised(
-        principal, auth_decorator.ptags or frozenset()
-    )
+    # Someone the protected page refuses is offered a log-out, not a link to
+    # a 403; to the decorator, they are nobody.
+    kept = auth_decorator.stored_login()
+    refused = kept if kept is not None and auth_decorator.principal is None else None
     return render_template("index.html", refused=refused)
 
 
@@ -187,8 +186,9 @@ def logout() -> WerkzeugResponse:
     for key in (USER, METHOD, TOKENS):
         session.pop(key, None)
     if request.form.get("wls") == "yes":
-        flash("You are logged out of the demo, and the WLS has ended your session there.",
-              "success")
+        # The WLS's page still asks for a click: say only what has happened.
+        flash("You are logged out of the demo. You were sent on to the WLS's logout page: "
+              "your session there lasts until you press its Log out button.", "success")
         return to_wls
     flash("You are logged out of the demo. Your session with the WLS goes on, so a "
           "new login may not ask for a password.", "success")

@@ -23,10 +23,12 @@ from django.contrib import auth
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.template import Engine, RequestContext, engines
+from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .. import flow
+from .. import flow, pages
 from .. import guard as site_guard
 from ..flow import Allow, Incoming, LoggedIn, Login, LogLine, Refuse, State, ToWLS, shown
 from ..settings import Settings
@@ -227,8 +229,9 @@ def complete(request: HttpRequest, decision: LoggedIn, location: str) -> HttpRes
 
 
 def _forbidden(login: Login, message: str) -> Refuse:
-    refusal = Refuse(403, "forbidden", "forbidden",
-                     {"principal": login.principal, "ptags": sorted(login.ptags)},
+    refusal = Refuse(403, "forbidden", "forbidden",  # refused at login: not logged in
+                     {"principal": login.principal, "ptags": sorted(login.ptags),
+                      "logged_in": False},
                      LogLine(logging.INFO, message))
     flow.emit(refusal, logger)
     return refusal
@@ -249,8 +252,13 @@ def add_cache_control(response: HttpResponseBase, settings: Settings) -> HttpRes
 def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:
     """A refusal's page, from the site's templates if it has ``raven/<page>.html``
     (or only ``raven/base.html``), else ours."""
-    context = {"check": refusal.check, "reason": refusal.reason, **refusal.context,
-               "status": refusal.status}
+    context = pages.refusal_context(
+        refusal, conf.site().settings, script_root=request.META.get("SCRIPT_NAME", ""),
+        path=request.path, query=request.META.get("QUERY_STRING", ""),
+        logout_url=_logout_url(), logout_fields=[("csrfmiddlewaretoken", get_token(request))],
+        cookie_came_back=django_settings.SESSION_COOKIE_NAME in request.COOKIES,
+        debug=django_settings.DEBUG,
+    )
     template = _engine(conf.settings_object()).get_template(f"raven/{refusal.page}.html")
     body = template.render(RequestContext(request, context))
     response = HttpResponse(body, status=refusal.status, content_type="text/html; charset=utf-8")
@@ -259,6 +267,14 @@ def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response.raven_check = refusal.context.get("check")  # type: ignore[attr-defined]
     return response
+
+
+def _logout_url() -> str | None:
+    """raven:logout, for the log-out button of a refusal page."""
+    try:
+        return reverse("raven:logout")
+    except NoReverseMatch:
+        return None
 
 
 @functools.lru_cache(maxsize=1)

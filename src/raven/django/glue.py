@@ -247,6 +247,10 @@ def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:
     (or only ``raven/base.html``), else ours."""
     context = {"check": refusal.check, "reason": refusal.reason, **refusal.context,
                "status": refusal.status}
+    if refusal.check == "host":  # a link to this page at RAVEN_ORIGIN; in DEBUG, the cause
+        from .pages import wrong_host
+
+        context.update(wrong_host(request))
     template = _engine(conf.settings_object()).get_template(f"raven/{refusal.page}.html")
     body = template.render(RequestContext(request, context))
     response = HttpResponse(body, status=refusal.status, content_type="text/html; charset=utf-8")

@@ -288,7 +288,9 @@ class LoginCookie:
         flags = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
         if state is None:
             return f"{self.name}={flags}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
-        return f"{self.name}={self.dumps(state, now)}{flags}; Max-Age={self.max_age}"
+        # No Max-Age: it ends with the browser session, as mod_ucam_webauth's
+        # does; the time signed inside it bounds it whatever the browser keeps.
+        return f"{self.name}={self.dumps(state, now)}{flags}"
 
 
 _NO_COOKIE = CookieRead(None, False)

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .flow import Refuse, split_response
+from .origin import site_url
 from .protocol import STATUS_CODES
 from .settings import Settings
 
@@ -68,9 +69,7 @@ def right_address(origins: Iterable[str] | None, path: str, query: str | bytes =
         _, rest = split_response(query)
     except ValueError:
         rest = b""
-    path = "/" + path.lstrip("/")  # never "//host": a path at our own origin
-    tail = "?" + rest.decode("utf-8") if rest else ""
-    return origin + path + tail
+    return site_url(origin, "/" + path.lstrip("/"), rest)  # never "//host": our own origin
 
 
 def refusal_context(

@@ -104,10 +104,13 @@ class Settings:
         *,
         host_names: Any = None,
         prefix: str = "RAVEN_",
+        warn: bool = True,
     ) -> Settings:
         """Settings from ``config`` (``RAVEN_*`` keys) and ``given``
         (arguments written in code, which win). ``host_names`` is the
-        framework's own host whitelist, if any. Raises ConfigurationError."""
+        framework's own host whitelist, if any. Raises ConfigurationError.
+        ``warn=False`` leaves the warning about the demo key to the caller
+        (Django says it once, as a system check)."""
         config = config or {}
         given = given or {}
         def pick(name: str) -> Any:
@@ -148,7 +151,7 @@ class Settings:
         except ConfigurationError as exc:
             logger.error("Raven configuration error: %s", exc)
             raise
-        if wls.trusts_demo_key:
+        if warn and wls.trusts_demo_key:
             logger.warning(
                 "this application trusts the published demo key (kid 901, WLS %s): "
                 "its logins prove nothing; never use it for real", wls.auth_url,

@@ -125,9 +125,14 @@ def login(
     browser to ``LOGIN_URL`` first); answers that request as the WLS would
     (a signed response for its ``url``, carrying its ``params``, in the
     version it asked for); takes the response back to the application and,
-    with ``follow``, follows the application's own redirect. Returns the
-    last response. Other keyword arguments (``auth``, ``sso``, ``life``,
-    ``issue``, ``msg`` …) go to :func:`make_response`. ``path`` may be a
+    with ``follow``, follows the application's own redirects, as a browser
+    would, to the page it would end on (a Django admin page refusing a user
+    who is not staff: the 403, not the redirect to the admin's login page).
+    A redirect off the site (to the WLS again, or another origin) is
+    returned as it is; a loop, or more than :data:`MAX_REDIRECTS`, raises
+    :class:`LoginFlowError` naming it. Returns the last response. Other
+    keyword arguments (``auth``, ``sso``, ``life``, ``issue``, ``msg`` …)
+    go to :func:`make_response`. ``path`` may be a
     whole URL, for a site that answers for one origin only.
 
     The application must trust the demo key, as it does when configured for
@@ -168,9 +173,39 @@ def login(
     response = make_response(url, principal, status=status, ptags=ptags, ver=ver, **fields)
     back = strip_query(url) if ver == 1 else url  # version 1 loses the query
     sep = "&" if "?" in back else "?"
-    answer = _get(client, back + sep + urlencode({"WLS-Response": response}))
-    if follow and answer.status_code in _REDIRECTS:
-        return _get(client, urljoin(back, answer.headers["Location"]))
+    here = back + sep + urlencode({"WLS-Response": response})
+    answer = _get(client, here)
+    return _follow(client, here, answer) if follow else answer
+
+
+#: Redirects followed after the response, as a browser would, before giving up.
+MAX_REDIRECTS = 10
+
+
+def _follow(client: Any, here: str, answer: Any) -> Any:
+    """Follow the site's redirects from ``answer`` (the page at ``here``) to
+    the page a browser would end on: the first that is not a redirect, or a
+    redirect that leaves the site (to the WLS again, or another origin),
+    which is returned as it is. Raises LoginFlowError on a loop, or after
+    :data:`MAX_REDIRECTS`."""
+    seen = [here]
+    site = urlsplit(here)[:2]
+    while answer.status_code in _REDIRECTS:
+        location = answer.headers["Location"]
+        target = urljoin(here, location)
+        parts = urlsplit(target)
+        if _is_wls_request(location) or (parts.netloc and site[1] and parts[:2] != site):
+            return answer
+        if target in seen:
+            chain = " -> ".join([*seen[seen.index(target):], target])
+            raise LoginFlowError(f"the site's redirects after the login loop: {chain}")
+        if len(seen) > MAX_REDIRECTS:
+            raise LoginFlowError(
+                f"more than {MAX_REDIRECTS} redirects after the login, from {seen[0]} to {target}"
+            )
+        seen.append(target)
+        here = target
+        answer = _get(client, here)
     return answer
 
 

@@ -52,8 +52,8 @@ def test_a_wrong_host_links_the_same_page_at_the_sites_origin():
     refusal = Refuse(400, "host", "bad_request", {"check": "host"})
     context, html = page(refusal, script_root="/app", path="/app/a b",
                          query=b"x=1&WLS-Response=secret")
-    assert context["right_url"] == ORIGIN + "/app/a b?x=1"
-    assert f'<a id="right-address" href="{ORIGIN}/app/a b?x=1">' in html
+    assert context["right_url"] == ORIGIN + "/app/a%20b?x=1"
+    assert f'<a id="right-address" href="{ORIGIN}/app/a%20b?x=1">' in html
     assert "This is not Example site's address" in words(html).replace("&#39;", "'")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 from raven.django import conf
@@ -16,12 +17,20 @@ from raven.settings import ConfigurationError
 
 pytestmark = pytest.mark.django_db
 
+def said(messages):
+    """The messages reported, less those the project silences (as
+    ``manage.py check`` leaves them out)."""
+    return [m for m in messages if not m.is_silenced()]
+
+
 def ids(messages):
-    return sorted(m.id for m in messages)
+    return sorted(m.id for m in said(messages))
 
 
 def test_the_project_passes_its_checks():
-    assert ids(check_raven()) == []
+    # a made-up public origin served by the local test WLS: said, and silenced
+    assert sorted(m.id for m in check_raven()) == ["raven.W007"]
+    assert [m.id for m in run_checks() if m.id.startswith("raven.") and not m.is_silenced()] == []
 
 
 def test_raven_dict_and_raven_names_are_one_setting(settings):
@@ -46,13 +55,13 @@ def test_an_unknown_name_in_the_raven_dict_is_an_error(settings):
 def test_an_unknown_raven_name_is_a_warning(settings):
     settings.RAVEN_REQUIRE_PTAG = None
     settings.RAVEN_CONFIG = {"dsn": "the Sentry client's, not ours"}
-    [warning] = check_raven()
+    [warning] = said(check_raven())
     assert warning.id == "raven.W002" and "RAVEN_REQUIRE_PTAG" in warning.msg
 
 
 def test_a_bad_value_is_an_improperly_configured_error(settings):
     settings.RAVEN_MAX_LIFE = -1
-    with pytest.raises(ImproperlyConfigured, match="max_life"):
+    with pytest.raises(ImproperlyConfigured, match="^RAVEN_MAX_LIFE must be"):
         conf.site()
 
 
@@ -149,7 +158,7 @@ def test_ucamwebauth_names_whose_meaning_changes_warn(ucamwebauth_only, caplog):
 def test_raven_names_win_over_ucamwebauth_ones_with_a_warning(settings):
     settings.UCAMWEBAUTH_DESC = "old"
     assert conf.site().settings.desc == "Django test site"
-    [warning] = check_raven()
+    [warning] = said(check_raven())
     assert "UCAMWEBAUTH_DESC is ignored" in warning.msg
 
 

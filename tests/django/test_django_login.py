@@ -289,7 +289,8 @@ def test_logout_needs_the_csrf_token(browser):
                      content_type="application/x-www-form-urlencoded",
                      HTTP_REFERER=BASE + "/")
     assert r.status_code == 303
-    assert r["Location"] == LOCAL_WLS + "/auth/logout.html"
+    assert r["Location"] == (LOCAL_WLS + "/auth/logout.html?return=https%3A%2F%2F"
+                             "www.example.cam.ac.uk%2Faccounts%2Fraven%2Flogged-out%2F")
     assert not browser.logged_in()
     assert browser.state is None
     assert browser.get("/protected/").status_code == 303

@@ -8,7 +8,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-@pytest.mark.parametrize("page", ["wls-config.md", "flow.md", "pages.md"])
+@pytest.mark.parametrize("page", ["wls-config.md", "flow.md", "pages.md", "guard.md"])
 def test_the_examples_run_as_printed(page):
     result = doctest.testfile(str(DOCS / page), module_relative=False,
                               optionflags=doctest.ELLIPSIS)

@@ -124,10 +124,11 @@ def test_a_person_logs_in_to_the_django_site_and_out(served, browser):
     driver.get(site + "/")
     driver.find_element(By.ID, "logout").click()  # a POST, with Django's CSRF token
     WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: d.current_url == wls + "/auth/logout.html"
+        lambda d: d.current_url.startswith(wls + "/auth/logout.html?return=")
         and "Log out of the test web login service" in d.page_source)
     driver.find_element(By.ID, "logout").click()  # the WLS ends its session by POST only
     wait_for("Logged out of the test web login service")
     assert driver.current_url == wls + "/auth/logout.html"
+    assert driver.find_element(By.ID, "back").get_attribute("href").startswith(site)
     driver.get(site + "/members/")  # nothing left anywhere: the WLS asks again
     wait_for("Log in to the test web login service")

@@ -16,8 +16,10 @@ A name given both in ``RAVEN`` and as ``RAVEN_*`` must agree.
 
 from __future__ import annotations
 
+import difflib
 import logging
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,7 +77,13 @@ def _not_current(value: Any) -> Any:
 
 def _timeout(value: Any) -> Any:
     _, future = DEFAULTS["issue_bounds"]
-    return (value, future) if not isinstance(value, bool) and isinstance(value, int) else value
+    if isinstance(value, str) and value.strip().isdigit():  # as an environment gives it
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigurationError(
+            f"UCAMWEBAUTH_TIMEOUT must be a whole number of seconds, not {value!r}"
+        )
+    return (value, future)
 
 
 def _return_url(value: Any) -> Any:
@@ -171,7 +179,7 @@ def for_view(given: Mapping[str, Any]) -> DjangoRaven:
         return _cache[key]
     except KeyError:
         pass
-    values, warnings = gather()
+    values, warnings, written = gather()
     shared = {"RAVEN_" + name.upper(): value for name, value in values.items()
               if name in DEFAULTS}
     try:
@@ -185,29 +193,47 @@ def for_view(given: Mapping[str, Any]) -> DjangoRaven:
                     f"RAVEN_{name.upper()} must be a URL, a URL name or None"
                 )
         settings = Settings.from_config(
-            shared, given, host_names=list(django_settings.ALLOWED_HOSTS)
+            shared, given, host_names=list(django_settings.ALLOWED_HOSTS), warn=False
         )
     except core.ConfigurationError as exc:
-        if not isinstance(exc, ConfigurationError):
-            raise ConfigurationError(str(exc)) from None
-        logger.error("Raven configuration error: %s", exc)
-        raise
-    if not _cache:
-        for line in warnings:
-            logger.warning("Raven settings: %s", line)
+        message = as_written(str(exc), {n: w for n, w in written.items() if n not in given})
+        logger.error("Raven configuration error: %s", message)
+        raise ConfigurationError(message) from None
+    first = not _cache
     result = DjangoRaven(settings, warnings=tuple(warnings), **extra)
     _cache[key] = result
+    if first:
+        from . import checks  # here: checks reads these settings
+
+        checks.report_at_start()
     return result
+
+
+def as_written(message: str, written: Mapping[str, str]) -> str:
+    """An error about settings, naming each as the site wrote it
+    (``UCAMWEBAUTH_TIMEOUT``, ``RAVEN['max_life']``), not by the name the
+    shared settings know it by (``issue_bounds``, ``RAVEN_MAX_LIFE``)."""
+    for name, where in written.items():
+        ours = "RAVEN_" + name.upper()
+        message = message.replace(f"{name} ({ours})", where)
+        message = re.sub(rf"\b{ours}\b", lambda _, w=where: w, message)
+        message = re.sub(rf"^{name}\b", lambda _, w=where: w, message)
+    return message
 
 
 _MISSING = object()
 
 
-def gather() -> tuple[dict[str, Any], list[str]]:
-    """Every setting given, by our name, and warnings about how they were read."""
+def gather() -> tuple[dict[str, Any], list[str], dict[str, str]]:
+    """Every setting given, by our name; warnings about how they were read;
+    and, for each, the name the site wrote it under."""
     values: dict[str, Any] = {}
     warnings: list[str] = []
     from_old: dict[str, str] = {}
+    for attr in dir(django_settings):
+        if attr.startswith("UCAMWEBAUTH_") and attr not in UCAMWEBAUTH:
+            warnings.append(f"{attr} is not a django-ucamwebauth setting, and is ignored"
+                            + _did_you_mean(attr, UCAMWEBAUTH))
     for old, rule in UCAMWEBAUTH.items():
         if not hasattr(django_settings, old):
             continue
@@ -235,7 +261,8 @@ def gather() -> tuple[dict[str, Any], list[str]]:
             continue
         name = attr[len("RAVEN_"):].lower()
         if name not in KNOWN:
-            warnings.append(f"{attr} is not a Raven setting, and is ignored")
+            warnings.append(f"{attr} is not a Raven setting, and is ignored"
+                            + _did_you_mean(attr, ["RAVEN_" + n.upper() for n in KNOWN]))
             continue
         value = getattr(django_settings, attr, _MISSING)
         if value is _MISSING:  # deleted by override_settings
@@ -245,11 +272,18 @@ def gather() -> tuple[dict[str, Any], list[str]]:
                 f"{ours[name][0]} and {attr} are the same setting, with different values"
             )
         ours[name] = (attr, value)
+    written = dict(from_old)
     for name, (where, value) in ours.items():
         if name in from_old:
             warnings.append(f"{from_old[name]} is ignored: {where} is set")
         values[name] = value
-    return values, warnings
+        written[name] = where
+    return values, warnings, written
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _check_django() -> None:

@@ -1,5 +1,6 @@
-"""The app's three views: ``login`` (``LOGIN_URL``), ``return_`` (where
-the WLS sends the browser back) and ``logout``.
+"""The app's views: ``login`` (``LOGIN_URL``), ``return_`` (where the WLS
+sends the browser back), ``logout`` and ``logged_out`` (where a logout
+ends).
 
 The login view asks the WLS to come back to the return view with the page
 wanted as ``next`` in its query: the response's URL must then match it
@@ -26,9 +27,10 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .. import flow
 from ..flow import Allow, LoggedIn, Refuse, shown
-from . import conf, glue
+from ..origin import HostError, site_url, trusted_origin
+from . import conf, glue, pages
 
-__all__ = ["login", "logout", "return_"]
+__all__ = ["logged_out", "login", "logout", "return_"]
 
 logger = logging.getLogger("raven")
 
@@ -49,12 +51,20 @@ def _next(request: HttpRequest, value: str | None) -> str | None:
 
 def _after_login(request: HttpRequest, raven: conf.DjangoRaven) -> str:
     wanted = _next(request, request.GET.get(auth.REDIRECT_FIELD_NAME))
-    return wanted or resolve_url(raven.login_redirect or django_settings.LOGIN_REDIRECT_URL)
+    return wanted or resolve_url(raven.login_redirect or login_redirect_url())
+
+
+def login_redirect_url() -> str:
+    """``LOGIN_REDIRECT_URL`` if the site set it; else ``/``, where
+    django-ucamwebauth went, rather than Django's default
+    ``/accounts/profile/``, which few sites serve."""
+    if not django_settings.is_overridden("LOGIN_REDIRECT_URL"):
+        return "/"
+    return getattr(django_settings, "LOGIN_REDIRECT_URL", None) or "/"
 
 
 def _return_path(request: HttpRequest) -> str:
-    namespace = request.resolver_match.namespace if request.resolver_match else "raven"
-    return reverse(f"{namespace or 'raven'}:return")
+    return reverse(f"{_namespace(request)}:return")
 
 
 @never_cache
@@ -99,17 +109,52 @@ def _answer(
 @csrf_protect
 def logout(request: HttpRequest) -> HttpResponseBase:
     """Log out here (the Django login and the Raven login go together),
-    then to ``RAVEN_LOGOUT_REDIRECT`` if set, else to the WLS's logout page
-    (which ends the Raven session too), else to ``LOGOUT_REDIRECT_URL``."""
+    then go where the user can go on from (see :func:`after_logout`)."""
     raven = conf.site()
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         logger.info("%s logged out", shown(user.get_username()))
     auth.logout(request)  # flushes the session: our state goes with it
+    return glue.redirect(after_logout(request, raven))
+
+
+def after_logout(request: HttpRequest, raven: conf.DjangoRaven) -> str:
+    """Where a logout ends: ``RAVEN_LOGOUT_REDIRECT`` if set; else, for a
+    WLS whose logout page links back (the local test WLS), that page with
+    a link back to our "logged out" page; else our "logged out" page
+    itself, which links to the WLS's logout page and back into the site."""
     if raven.logout_redirect:
-        target = resolve_url(raven.logout_redirect)
-    else:
-        target = raven.settings.wls.logout_url or resolve_url(
-            django_settings.LOGOUT_REDIRECT_URL or "/"
-        )
-    return glue.redirect(target)
+        return resolve_url(raven.logout_redirect)
+    page = reverse(f"{_namespace(request)}:logged_out")
+    wls = raven.settings.wls
+    if wls.logout_url and wls.kind == "local":
+        site = raven.settings
+        try:
+            origin = trusted_origin(request.scheme or "http", request.get_host(),
+                                    origins=site.origins, host_names=site.host_names,
+                                    trust_any_host=site.trust_any_host)
+        except (DisallowedHost, HostError):
+            return page
+        return f"{wls.logout_url}?{urlencode({'return': site_url(origin, page, b'')})}"
+    return page
+
+
+@never_cache
+@require_safe
+def logged_out(request: HttpRequest) -> HttpResponseBase:
+    """The site's own page after logout: how to end the Raven session too
+    (the WLS's logout page), and links back into the site."""
+    raven = conf.site()
+    wls = raven.settings.wls
+    context = {
+        "wls_logout_url": None if wls.kind == "local" else wls.logout_url,
+        "wls_name": "Raven" if wls.kind == "live" else wls.name,
+        "home_url": resolve_url(getattr(django_settings, "LOGOUT_REDIRECT_URL", None) or "/"),
+        "login_url": reverse(f"{_namespace(request)}:login"),
+    }
+    return pages.render(request, "logged_out", context)
+
+
+def _namespace(request: HttpRequest) -> str:
+    match = request.resolver_match
+    return (match.namespace if match and match.namespace else None) or "raven"

@@ -61,3 +61,5 @@ LOGIN_REDIRECT_URL = "/"
 RAVEN_WLS = os.environ.get("RAVENTEST_WLS", "http://127.0.0.1:5001")
 RAVEN_ORIGIN = os.environ.get("RAVENTEST_ORIGIN", "https://www.example.cam.ac.uk")
 RAVEN = {"DESC": "Django test site"}
+# The project's origin looks public but is never served: the local test WLS is fine.
+SILENCED_SYSTEM_CHECKS = ["raven.W007"]

@@ -16,7 +16,9 @@ urlpatterns = [
     path("class-based-staff/", views.ClassBased.as_view(require_principal={"test0002"})),
     path("async/", views.async_view, name="async"),
     path("post/", views.post_here, name="post"),
+    path("loop/", views.loop, name="loop"),
     path("accounts/raven/", include("raven.django.urls")),
     path("admin/login/", raven_views.login),  # the admin logs in with Raven too
+    path("admin/logout/", raven_views.logout),  # and its "Log out" is a Raven logout
     path("admin/", admin.site.urls),
 ]

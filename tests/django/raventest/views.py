@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -60,3 +60,9 @@ async def async_view(request):
 @raven_login_required
 def post_here(request):
     return HttpResponse(f"{request.method} by {request.raven.principal}")
+
+
+@login_required
+def loop(request):
+    """A page that sends everyone back to itself: a loop to be named."""
+    return redirect("loop")

@@ -129,6 +129,24 @@ def test_ucamwebauth_certificates_are_read(ucamwebauth_only):
     assert conf.site().settings.wls.fingerprints == DEMO.fingerprints
 
 
+def test_ucamwebauth_certs_with_ravens_own_certificates(ucamwebauth_only):
+    """Live Raven's and the demo server's certificates, serial number 0 and
+    all, as django-ucamwebauth sites paste them: they load with no warning."""
+    import warnings
+    from pathlib import Path
+
+    from raven.keys import DEMO_KEYS, LIVE_KEYS
+
+    certs = Path(__file__).parent.parent / "core" / "certs"
+    ucamwebauth_only.UCAMWEBAUTH_CERTS = {
+        2: (certs / "pubkey2.crt").read_text(), 901: (certs / "pubkey901.crt").read_text()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wls = conf.site().settings.wls
+    assert wls.keys["2"].public_numbers() == LIVE_KEYS["2"].public_numbers()
+    assert wls.keys["901"].public_numbers() == DEMO_KEYS["901"].public_numbers()
+
+
 def test_ucamwebauth_names_whose_meaning_changes_warn(ucamwebauth_only, caplog):
     settings = ucamwebauth_only
     settings.UCAMWEBAUTH_RETURN_URL = "https://www.example.cam.ac.uk/raven_return/"

@@ -28,7 +28,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -36,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 
 from ..errors import KeyLoadError
 from ..protocol import encode_sig
+from ._der import DERError, certificate_der, subject_public_key_info
 
 Keyring = dict[str, RSAPublicKey]
 #: What a mapping may give for one kid: PEM text (a ``str`` holding
@@ -196,12 +196,15 @@ def _parse_pem(data: bytes, source: str) -> tuple[RSAPublicKey, str]:
     label = labels[0]
     try:
         if label == b"CERTIFICATE":
+            # Only the key inside is used: read that field alone (see _der),
+            # so certificates cryptography refuses (serial 0) still load.
             try:
-                cert = x509.load_pem_x509_certificate(data)
-            except ValueError as exc:
+                spki = subject_public_key_info(certificate_der(data))
+                key = serialization.load_der_public_key(spki)
+            except (DERError, ValueError, UnsupportedAlgorithm) as exc:
                 raise KeyLoadError(f"{source}: the certificate cannot be parsed "
                                    f"({_one_line(exc)})", source=source) from None
-            key, form = cert.public_key(), "certificate"
+            form = "certificate"
         elif label in _PUBLIC_LABELS:
             key = serialization.load_pem_public_key(data)
             form = "public key"

@@ -62,6 +62,19 @@ def test_a_strict_session_cookie_cannot_work(settings):
         conf.site()
 
 
+def test_settings_as_an_environment_gives_them(settings):
+    """os.environ's strings, e.g. RAVEN_MAX_LIFE = os.environ["RAVEN_MAX_LIFE"]."""
+    settings.RAVEN_MAX_LIFE = "3600"
+    settings.RAVEN_IACT = "true"
+    settings.RAVEN_CREATE_USER = "false"
+    raven = conf.site()
+    assert (raven.settings.max_life, raven.settings.iact, raven.create_user) == (
+        3600, True, False)
+    settings.RAVEN_CREATE_USER = "sometimes"
+    with pytest.raises(ConfigurationError, match="RAVEN_CREATE_USER.*'sometimes'"):
+        conf.site()
+
+
 def test_no_origin_and_no_host_list_is_refused(settings):
     del settings.RAVEN_ORIGIN
     settings.ALLOWED_HOSTS = []

@@ -426,6 +426,9 @@ class _Requirement:
         return user
 
 
+# The class itself, not the string postponed evaluation leaves: older
+# FastAPI (0.110) cannot resolve a string annotation on an instance's __call__.
+_Requirement.__call__.__annotations__["request"] = Request
 _ANY_LOGIN = _Requirement({}, None)
 
 

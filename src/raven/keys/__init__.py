@@ -30,7 +30,7 @@ from importlib import resources
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from ..errors import KeyLoadError
@@ -45,6 +45,11 @@ KeyValue = str | bytes | os.PathLike[str] | RSAPublicKey
 #: kid → :data:`KeyValue`, or a list of file and directory paths.
 KeySpec = (str | os.PathLike[str] | Mapping[str | int, KeyValue]
            | Sequence[str | os.PathLike[str]])
+
+#: What a key that is not RSA is called in a refusal (cryptography's own
+#: class names differ between its releases).
+_KEY_KINDS = (("EC", ec.EllipticCurvePublicKey), ("Ed25519", ed25519.Ed25519PublicKey),
+              ("Ed448", ed448.Ed448PublicKey))
 
 _PADDING = padding.PKCS1v15()
 _SHA1 = hashes.SHA1()  # the protocol's choice, not ours
@@ -150,7 +155,8 @@ def _check_kid(kid: object) -> str:
 
 def _check_key(key: object, source: str) -> RSAPublicKey:
     if not isinstance(key, RSAPublicKey):
-        kind = type(key).__name__.removeprefix("_").replace("PublicKey", "")
+        kind = next((name for name, cls in _KEY_KINDS if isinstance(key, cls)),
+                    type(key).__name__.removeprefix("_").replace("PublicKey", ""))
         raise KeyLoadError(f"{source}: not an RSA key but {kind}; Ucam-WebAuth keys are RSA",
                            source=source)
     if key.key_size < MIN_KEY_BITS:

@@ -42,7 +42,14 @@ class RavenGroup(click.Group):
             _die(exc.format_message(), exc.exit_code)
         except click.Abort:
             _die("aborted", 1)
-        except Exception as exc:  # a bug: say what, briefly
+        except Exception as exc:  # a part not installed, or a bug: say what, briefly
+            from ._needs import missing_part, needs
+
+            part = missing_part(exc) if isinstance(exc, ImportError) else None
+            if part is not None:
+                argv = list(args[0]) if args and args[0] is not None else sys.argv[1:]
+                command = next((a for a in argv if not a.startswith("-")), None)
+                _die(needs(f"'raven {command}'" if command else "the raven command", part), 1)
             if os.environ.get("RAVEN_DEBUG"):
                 raise
             _die(f"unexpected {type(exc).__name__}: {exc} (RAVEN_DEBUG=1 shows the traceback)", 1)

@@ -46,8 +46,16 @@ def raven_wls() -> Iterator[str]:
 
     Point the application at it with ``RAVEN_WLS = raven_wls``.
     """
-    from .wls import create_app  # Flask is only needed by tests that use it
-    from .wls.server import LiveServer
+    try:  # Flask is only needed by tests that use it
+        from .wls import create_app
+        from .wls.server import LiveServer
+    except ImportError as exc:
+        from ._needs import missing_part, needs
+
+        part = missing_part(exc)
+        if part is None:
+            raise
+        pytest.fail(needs("the raven_wls fixture (the local test WLS)", part), pytrace=False)
 
     with LiveServer(create_app()) as server:
         yield server.url

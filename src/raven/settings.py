@@ -9,6 +9,7 @@ an argument. An argument given in code wins over the mapping.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from .origin import parse_origins
 from .request import Request
 from .services import WLS, wls_from_settings
 
-__all__ = ["DEFAULTS", "ConfigurationError", "Settings"]
+__all__ = ["DEFAULTS", "ConfigurationError", "Settings", "flag"]
 
 logger = logging.getLogger("raven")
 
@@ -130,15 +131,15 @@ class Settings:
                 wls=wls,
                 origins=None if origin is None else _origins(origin, prefix),
                 host_names=_host_names(host_names),
-                trust_any_host=_flag("can_trust_request_host", pick("can_trust_request_host")),
+                trust_any_host=flag("can_trust_request_host", pick("can_trust_request_host")),
                 desc=pick("desc"),
                 msg=pick("msg"),
                 timeout_msg=pick("timeout_msg"),
                 aauth=_as_set("aauth", pick("aauth")),
-                iact=pick("iact"),
-                fail=_flag("fail", pick("fail")),
+                iact=_optional_flag("iact", pick("iact")),
+                fail=flag("fail", pick("fail")),
                 max_life=_seconds("max_life", pick("max_life")),
-                use_wls_life=_flag("use_wls_life", pick("use_wls_life")),
+                use_wls_life=flag("use_wls_life", pick("use_wls_life")),
                 inactive_timeout=_seconds("inactive_timeout", pick("inactive_timeout")),
                 issue_bounds=_issue_bounds(pick("issue_bounds")),
                 require_principal=_as_set("require_principal", pick("require_principal")),
@@ -246,10 +247,44 @@ def _host_names(value: Any) -> frozenset[str] | None:
     return names
 
 
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigurationError(f"{name} (RAVEN_{name.upper()}) must be True or False")
-    return value
+#: How an environment variable spells True and False (compared lower-case).
+TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+FALSE_WORDS = frozenset({"false", "no", "off", "0"})
+#: How it spells None, for a setting that may be None.
+NONE_WORD = "none"
+
+
+def _named(name: str) -> str:
+    return f"{name} (RAVEN_{name.upper()})"
+
+
+def flag(name: str, value: Any) -> bool:
+    """True or False, or a string as an environment gives one: ``"true"``,
+    ``"yes"``, ``"on"``, ``"1"`` and ``"false"``, ``"no"``, ``"off"``,
+    ``"0"``, in any case. Anything else (an empty string too) is refused."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise ConfigurationError(
+        f"{_named(name)} must be True or False, or a string 'true' or 'false', "
+        f"not {value!r}")
+
+
+def _optional_flag(name: str, value: Any) -> bool | None:
+    """As :func:`flag`, or None (the string ``"none"``)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == NONE_WORD):
+        return None
+    if isinstance(value, bool) or (
+            isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS):
+        return flag(name, value)
+    raise ConfigurationError(
+        f"{_named(name)} must be True, False or None, or a string 'true', 'false' or "
+        f"'none', not {value!r}")
 
 
 def _cache_control(value: Any) -> str | None:
@@ -305,20 +340,42 @@ def _as_set(name: str, value: Any) -> frozenset[str] | None:
 
 
 def _seconds(name: str, value: Any) -> int | None:
+    """A positive whole number of seconds, or None; from an environment,
+    a string of digits (``"3600"``) or ``"none"``."""
+    given = value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == NONE_WORD:
+            return None
+        if re.fullmatch(r"[0-9]{1,12}", text):
+            value = int(text)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigurationError(f"{name} must be a positive whole number of seconds, or None")
+        raise ConfigurationError(
+            f"{_named(name)} must be a positive whole number of seconds, or None "
+            f"(from an environment, digits such as '3600', or 'none'), not {given!r}")
     return value
 
 
 def _issue_bounds(value: Any) -> tuple[float, float]:
+    """(seconds in the past, seconds in the future); from an environment,
+    two numbers separated by a comma or spaces (``"15,5"``)."""
+    given = value
     try:
-        past, future = value
-        if isinstance(past, bool) or isinstance(future, bool) or past < 0 or future < 0:
+        if isinstance(value, str):
+            past, future = (float(part) for part in re.split(r"[,\s]+", value.strip()))
+        else:
+            past, future = value
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       for v in (past, future)):
+                raise ValueError
+        if not (math.isfinite(past) and math.isfinite(future)) or past < 0 or future < 0:
             raise ValueError
         return float(past), float(future)
     except (TypeError, ValueError):
         raise ConfigurationError(
-            "issue_bounds must be (seconds in the past, seconds in the future), both >= 0"
+            "issue_bounds (RAVEN_ISSUE_BOUNDS) must be (seconds in the past, seconds in the "
+            "future), both >= 0 (from an environment, two numbers such as '15,5'), "
+            f"not {given!r}"
         ) from None

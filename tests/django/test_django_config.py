@@ -71,6 +71,19 @@ def test_a_strict_session_cookie_cannot_work(settings):
         conf.site()
 
 
+def test_settings_as_an_environment_gives_them(settings):
+    """os.environ's strings, e.g. RAVEN_MAX_LIFE = os.environ["RAVEN_MAX_LIFE"]."""
+    settings.RAVEN_MAX_LIFE = "3600"
+    settings.RAVEN_IACT = "true"
+    settings.RAVEN_CREATE_USER = "false"
+    raven = conf.site()
+    assert (raven.settings.max_life, raven.settings.iact, raven.create_user) == (
+        3600, True, False)
+    settings.RAVEN_CREATE_USER = "sometimes"
+    with pytest.raises(ConfigurationError, match="RAVEN_CREATE_USER.*'sometimes'"):
+        conf.site()
+
+
 def test_no_origin_and_no_host_list_is_refused(settings):
     del settings.RAVEN_ORIGIN
     settings.ALLOWED_HOSTS = []
@@ -136,6 +149,24 @@ def test_ucamwebauth_certificates_are_read(ucamwebauth_only):
     pem = cert.public_bytes(serialization.Encoding.PEM).decode()
     ucamwebauth_only.UCAMWEBAUTH_CERTS = {901: pem}
     assert conf.site().settings.wls.fingerprints == DEMO.fingerprints
+
+
+def test_ucamwebauth_certs_with_ravens_own_certificates(ucamwebauth_only):
+    """Live Raven's and the demo server's certificates, serial number 0 and
+    all, as django-ucamwebauth sites paste them: they load with no warning."""
+    import warnings
+    from pathlib import Path
+
+    from raven.keys import DEMO_KEYS, LIVE_KEYS
+
+    certs = Path(__file__).parent.parent / "core" / "certs"
+    ucamwebauth_only.UCAMWEBAUTH_CERTS = {
+        2: (certs / "pubkey2.crt").read_text(), 901: (certs / "pubkey901.crt").read_text()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wls = conf.site().settings.wls
+    assert wls.keys["2"].public_numbers() == LIVE_KEYS["2"].public_numbers()
+    assert wls.keys["901"].public_numbers() == DEMO_KEYS["901"].public_numbers()
 
 
 def test_ucamwebauth_names_whose_meaning_changes_warn(ucamwebauth_only, caplog):

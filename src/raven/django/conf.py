@@ -185,8 +185,7 @@ def for_view(given: Mapping[str, Any]) -> DjangoRaven:
     try:
         _check_django()
         extra = {name: values.get(name, default) for name, default in DJANGO_DEFAULTS.items()}
-        if not isinstance(extra["create_user"], bool):
-            raise ConfigurationError("RAVEN_CREATE_USER must be True or False")
+        extra["create_user"] = core.flag("create_user", extra["create_user"])
         for name in ("login_redirect", "logout_redirect"):
             if extra[name] is not None and not isinstance(extra[name], str):
                 raise ConfigurationError(

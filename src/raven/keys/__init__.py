@@ -28,14 +28,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from ..errors import KeyLoadError
 from ..protocol import encode_sig
+from ._der import DERError, certificate_der, subject_public_key_info
 
 Keyring = dict[str, RSAPublicKey]
 #: What a mapping may give for one kid: PEM text (a ``str`` holding
@@ -45,6 +45,11 @@ KeyValue = str | bytes | os.PathLike[str] | RSAPublicKey
 #: kid → :data:`KeyValue`, or a list of file and directory paths.
 KeySpec = (str | os.PathLike[str] | Mapping[str | int, KeyValue]
            | Sequence[str | os.PathLike[str]])
+
+#: What a key that is not RSA is called in a refusal (cryptography's own
+#: class names differ between its releases).
+_KEY_KINDS = (("EC", ec.EllipticCurvePublicKey), ("Ed25519", ed25519.Ed25519PublicKey),
+              ("Ed448", ed448.Ed448PublicKey))
 
 _PADDING = padding.PKCS1v15()
 _SHA1 = hashes.SHA1()  # the protocol's choice, not ours
@@ -150,7 +155,8 @@ def _check_kid(kid: object) -> str:
 
 def _check_key(key: object, source: str) -> RSAPublicKey:
     if not isinstance(key, RSAPublicKey):
-        kind = type(key).__name__.removeprefix("_").replace("PublicKey", "")
+        kind = next((name for name, cls in _KEY_KINDS if isinstance(key, cls)),
+                    type(key).__name__.removeprefix("_").replace("PublicKey", ""))
         raise KeyLoadError(f"{source}: not an RSA key but {kind}; Ucam-WebAuth keys are RSA",
                            source=source)
     if key.key_size < MIN_KEY_BITS:
@@ -196,12 +202,15 @@ def _parse_pem(data: bytes, source: str) -> tuple[RSAPublicKey, str]:
     label = labels[0]
     try:
         if label == b"CERTIFICATE":
+            # Only the key inside is used: read that field alone (see _der),
+            # so certificates cryptography refuses (serial 0) still load.
             try:
-                cert = x509.load_pem_x509_certificate(data)
-            except ValueError as exc:
+                spki = subject_public_key_info(certificate_der(data))
+                key = serialization.load_der_public_key(spki)
+            except (DERError, ValueError, UnsupportedAlgorithm) as exc:
                 raise KeyLoadError(f"{source}: the certificate cannot be parsed "
                                    f"({_one_line(exc)})", source=source) from None
-            key, form = cert.public_key(), "certificate"
+            form = "certificate"
         elif label in _PUBLIC_LABELS:
             key = serialization.load_pem_public_key(data)
             form = "public key"

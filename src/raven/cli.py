@@ -215,6 +215,60 @@ def wls(
     click.echo("Stopped.")
 
 
+# --- raven oidc -------------------------------------------------------------------
+
+OIDC_PORT = 5002
+
+
+@main.command()
+@server_options(OIDC_PORT)
+@click.option(
+    "--user", "users", multiple=True, metavar="NAME:PASSWORD[:PTAGS]",
+    help="Add a user (repeatable), as for raven wls; a NAME with @ is the whole UPN "
+    "(e.g. ab123@cantab.ac.uk), and ptag current puts the user in the staff group.",
+)
+@click.option("--tenant", default=None, metavar="ID",
+              help="The tenant id in paths and tokens [default: the University's].")
+@click.option("--no-groups", is_flag=True,
+              help="Leave the groups claim out, as for a registration without group claims.")
+def oidc(host: str, port: int, allow_non_loopback: bool, users: tuple[str, ...],
+         tenant: str | None, no_groups: bool) -> None:
+    """Run a local OpenID provider shaped like the University's Entra ID tenant.
+
+    The test WLS's users log in with the same form (test0001-test0200 staff,
+    test0201-test0400 students, test0401-test0500 alumni). Point a site at it
+    with the settings it prints.
+    """
+    from .oidc.provider import CAMBRIDGE_TENANT
+    from .oidc.testprovider import create_app, site_settings
+    from .wls import parse_user_spec
+
+    config: dict[str, Any] = {"RAVEN_OIDC_TENANT": tenant or CAMBRIDGE_TENANT,
+                              "RAVEN_OIDC_GROUPS_CLAIM": not no_groups}
+    try:
+        config["RAVEN_WLS_USERS"] = [parse_user_spec(spec) for spec in users]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--user") from None
+    try:
+        app = create_app(config)
+    except (TypeError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    server = bind_server(app, host, port, allow_non_loopback)
+    tenant_id = config["RAVEN_OIDC_TENANT"]
+    click.echo(f"python-raven test OpenID provider. {TESTING_ONLY}")
+    click.echo(f"  Listening on   {server.url}/   (Ctrl+C stops it)")
+    click.echo(f"  Discovery      {server.url}/{tenant_id}/v2.0/.well-known/openid-configuration")
+    settings = site_settings(server.url, tenant_id)
+    click.echo("  Apps use       " + " ".join(f'{k}="{v}"' for k, v in settings.items()))
+    click.echo("  Test users     test0001-test0500, password 'test' (0001-0200 staff, "
+               "0201-0400 students: 'current'; 0401-0500 alumni)")
+    if no_groups:
+        click.echo("  Tokens carry no groups claim (--no-groups)")
+    sys.stdout.flush()
+    server.serve_forever()
+    click.echo("Stopped.")
+
+
 # --- raven demo -------------------------------------------------------------------
 
 DEMO_PORT = 5000

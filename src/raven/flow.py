@@ -36,7 +36,7 @@ from .response import Response
 from .settings import Settings
 
 __all__ = [
-    "RESPONSE_PARAM", "Allow", "Incoming", "LoggedIn", "Login", "Refuse", "State",
+    "RESPONSE_PARAM", "Allow", "BackChannel", "Incoming", "LoggedIn", "Login", "Refuse", "State",
     "ToWLS", "current", "decide", "logout", "logout_refusal",
 ]
 
@@ -45,8 +45,11 @@ RESPONSE_PARAM = "WLS-Response"
 #: Outstanding params tokens kept per browser session: one per tab that
 #: went to the WLS at the same time; older ones are forgotten.
 MAX_TOKENS = 5
-#: Layout version of the stored state; any other is no login.
+#: Layout version of the stored state; any other is no login. A login
+#: with an ``oid`` (OpenID Connect) is stored as version 3, one without as
+#: version 2, which every earlier release reads.
 STATE_VERSION = 2
+STATE_VERSION_OID = 3
 
 # Login, State, Incoming and Allow are made on every request: named tuples,
 # immutable and cheaper to build than frozen dataclasses.
@@ -66,6 +69,9 @@ class Login(NamedTuple):
     sso: frozenset[str]
     #: The WLS and the key that made it (:meth:`raven.WLS.issuer_of`).
     issuer: str
+    #: The provider's stable id for the user (Entra's ``oid``); None for
+    #: a Ucam-WebAuth login.
+    oid: str | None = None
 
     def expiries(self, settings: Settings) -> list[tuple[str, int]]:
         return settings.expiries(self.issue, self.life, self.last)
@@ -98,6 +104,9 @@ class State(NamedTuple):
                 login.principal, ",".join(sorted(login.ptags)), login.issue, login.life,
                 login.last, login.auth, ",".join(sorted(login.sso)), login.issuer,
             ]
+            if login.oid is not None:
+                value["v"] = STATE_VERSION_OID
+                value["l"].append(login.oid)
         return value
 
     def with_token(self, token: str) -> State:
@@ -115,7 +124,7 @@ class State(NamedTuple):
     def load(cls, value: object) -> State:
         """The state stored as ``value``; anything we did not write (another
         layout, an older version, wrong types) is an empty state."""
-        if not isinstance(value, dict) or value.get("v") != STATE_VERSION:
+        if not isinstance(value, dict) or value.get("v") not in _VERSIONS:
             return _EMPTY
         tokens = value.get("t", _NO_TOKENS)
         if tokens is _NO_TOKENS:  # the usual case once logged in
@@ -124,24 +133,30 @@ class State(NamedTuple):
             tokens = tuple(tokens[-MAX_TOKENS:])
         else:
             return _EMPTY
-        return cls(tokens, _load_login(value.get("l")))
+        return cls(tokens, _load_login(value.get("l"), value["v"] == STATE_VERSION_OID))
 
 
 _EMPTY = State()
+_VERSIONS = (STATE_VERSION, STATE_VERSION_OID)
 _NO_TOKENS: tuple[str, ...] = ()
 
 
-def _load_login(value: object) -> Login | None:
-    if not isinstance(value, list) or len(value) != 8:
+def _load_login(value: object, with_oid: bool = False) -> Login | None:
+    if not isinstance(value, list) or len(value) != (9 if with_oid else 8):
         return None
-    principal, ptags, issue, life, last, auth, sso, issuer = value
+    oid = value[8] if with_oid else None
+    if with_oid and (type(oid) is not str or not oid):
+        return None
+    principal, ptags, issue, life, last, auth, sso, issuer = value[:8]
     if not (
         type(principal) is str and principal and type(ptags) is str and type(sso) is str
         and type(issue) is int and type(last) is int and (life is None or type(life) is int)
         and (auth is None or type(auth) is str) and type(issuer) is str
     ):
         return None
-    return Login._make((principal, _tags(ptags), issue, life, last, auth, _tags(sso), issuer))
+    return Login._make(
+        (principal, _tags(ptags), issue, life, last, auth, _tags(sso), issuer, oid)
+    )
 
 
 # A site's logins share a handful of ptags and sso lists: each is made into
@@ -227,6 +242,19 @@ class Refuse:
         return REASONS.get(self.check, "The login response was refused.")
 
 
+@dataclass(frozen=True)
+class BackChannel:
+    """An OpenID login needs a call to its provider (token endpoint, key
+    set) before it can decide: make ``request`` and give its answer to
+    ``resume``, which gives the next decision (or call). Only returned by
+    :func:`decide` when it is told not to make the call itself."""
+
+    request: Any  # raven.oidc.http.HTTPRequest
+    resume: Callable[[Any], Decision | BackChannel]
+    state: None = None
+    log: LogLine | None = None
+
+
 Decision = Allow | ToWLS | LoggedIn | Refuse
 
 #: What a user is told about each refused check (the log says more).
@@ -250,6 +278,28 @@ REASONS = {
     "logout method": "Logging out is done with the site's logout button (a POST), "
                      "not by visiting an address.",
     "logout origin": "The logout was not asked for by a page of this site.",
+    # OpenID Connect (raven.oidc): the provider's return and its ID token.
+    "state": "The login does not belong to a login started in this browser, "
+             "or it has been used already.",
+    "token endpoint": "The login service could not complete the login (it did not "
+                      "answer, or refused this site's request). Try again later.",
+    "jwks": "The login service's signing keys could not be fetched. Try again later.",
+    "alg": "The login was signed in a way this site does not accept.",
+    "iss": "The login was made by another login service than this site's.",
+    "aud": "The login was made for another site.",
+    "tid": "The login was made by another organisation's login service.",
+    "exp": "The login had expired when it arrived, or a clock is wrong.",
+    "nbf": "The login is not valid yet: a clock is wrong.",
+    "iat": "The login is too old, or a clock is wrong.",
+    "nonce": "The login does not belong to a login started in this browser.",
+    "auth_time": "This page needs you to type your password again, and the login "
+                 "service did not ask for it.",
+    "upn": "The login service did not say who you are.",
+    "domain": "This site accepts University of Cambridge (@cam.ac.uk) accounts only.",
+    "groups": "The login service did not say which groups you belong to (for example, "
+              "whether you are current staff or a student), so this site cannot tell "
+              "whether you may see it. The site's administrators must ask UIS to add "
+              "group claims to the site's Entra ID application.",
 }
 
 
@@ -275,6 +325,7 @@ def decide(
     now: float,
     token: str | Callable[[], str],
     authorise: Callable[[str, frozenset[str]], bool] | None = None,
+    fetch: Any = "settings",
 ) -> Decision:
     """The one decision for ``incoming``; see the module docstring.
 
@@ -282,7 +333,20 @@ def decide(
     a fresh unguessable string (or a function making one, called only if
     needed), used if the browser goes to the WLS;
     ``authorise`` replaces the settings' own require_* rule.
+
+    For an OpenID provider (:mod:`raven.oidc`), the return to its redirect
+    path needs back-channel calls: they are made with ``fetch`` (by default
+    the provider's own, synchronous); with ``fetch=None`` a
+    :class:`BackChannel` is returned instead, for the caller to make.
     """
+    if settings.wls.protocol == "oidc":
+        from .oidc import step
+
+        if step.is_return(settings.wls, incoming):  # type: ignore[arg-type]
+            return step.run(  # type: ignore[return-value]
+                step.complete(incoming, State.load(stored), settings, now),
+                settings.wls.fetch if fetch == "settings" else fetch,  # type: ignore[attr-defined]
+            )
     try:
         values, rest = split_response(incoming.query)
     except ValueError:
@@ -312,7 +376,7 @@ def current(
         values, _ = split_response(query)
     except ValueError:
         return None
-    if values:
+    if values or (settings.wls.protocol == "oidc" and b"state=" in query):
         return None
     verdict = _judge(State.load(stored), settings, now, authorise)
     return None if isinstance(verdict, _Again) else verdict

@@ -60,6 +60,8 @@ class WLS:
     name: str = ""
     fingerprints: frozenset[str] = field(init=False)
     _issuers: frozenset[str] = field(init=False, repr=False)
+    #: Which protocol: ``raven.oidc.Provider`` says ``"oidc"``.
+    protocol = "ucam-webauth"
 
     def __post_init__(self) -> None:
         _check_wls_url("authentication URL", self.auth_url)

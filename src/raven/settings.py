@@ -8,6 +8,7 @@ an argument. An argument given in code wins over the mapping.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -56,7 +57,19 @@ DEFAULTS: dict[str, Any] = {
     "cache_control": "private",
     "contact": None,
     "site_logout": None,
+    # OpenID Connect (RAVEN_WLS = "entra"): see docs/entra.md.
+    "oidc_client_id": None,
+    "oidc_client_secret": None,
+    "oidc_tenant": None,  # the University's by default
+    "oidc_authority": None,  # Microsoft's, or a local test provider's root URL
+    "oidc_redirect_path": None,  # /raven/callback
+    "oidc_ptag_groups": None,  # {"current": [group object ids]}
+    "oidc_other_domains": None,  # UPN domains accepted besides cam.ac.uk
+    "oidc_post_logout_uri": None,
+    "oidc_fetch": None,  # the back-channel seam (urllib by default)
 }
+
+_OIDC_NAMES = tuple(name for name in DEFAULTS if name.startswith("oidc_"))
 
 
 @dataclass(frozen=True)
@@ -160,6 +173,11 @@ class Settings:
         return settings
 
     def _check(self) -> None:
+        if self.wls.protocol == "oidc":
+            try:
+                self.wls.check_aauth(self.aauth)  # type: ignore[attr-defined]
+            except ValueError as exc:
+                raise ConfigurationError(f"aauth (RAVEN_AAUTH): {exc}") from None
         if self.iact not in (None, True, False):
             raise ConfigurationError("iact (RAVEN_IACT) must be True, False or None")
         for name in ("desc", "msg", "timeout_msg"):
@@ -213,6 +231,19 @@ class Settings:
 
 def _wls(pick: Any, prefix: str) -> WLS:
     chosen = pick("wls")
+    oidc_given = [name for name in _OIDC_NAMES if pick(name) is not None]
+    if getattr(chosen, "protocol", None) == "oidc":
+        if oidc_given:
+            raise ConfigurationError(
+                "a raven.oidc.Provider carries its own registration: do not also set "
+                + ", ".join(prefix + name.upper() for name in oidc_given))
+        return chosen
+    if isinstance(chosen, str) and chosen.strip().lower() in ("entra", "oidc"):
+        return _provider(pick, prefix)
+    if oidc_given:
+        raise ConfigurationError(
+            f"{', '.join(prefix + name.upper() for name in oidc_given)} only mean something "
+            f"when {prefix}WLS is 'entra'")
     if isinstance(chosen, WLS):
         if any(pick(name) is not None for name in ("wls_logout", "keys", "key_dir")):
             raise ConfigurationError(
@@ -227,6 +258,39 @@ def _wls(pick: Any, prefix: str) -> WLS:
         })
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"{prefix}WLS: {exc}") from None
+
+
+def _provider(pick: Any, prefix: str) -> WLS:
+    from .oidc.provider import CAMBRIDGE_TENANT, ENTRA_AUTHORITY, Provider
+
+    if any(pick(name) is not None for name in ("wls_logout", "keys", "key_dir")):
+        raise ConfigurationError(
+            f"an OpenID provider publishes its own keys and logout page: do not set "
+            f"{prefix}WLS_LOGOUT, {prefix}KEYS or {prefix}KEY_DIR with {prefix}WLS = 'entra'")
+    options: dict[str, Any] = {}
+    for name, option in (("oidc_redirect_path", "redirect_path"),
+                         ("oidc_ptag_groups", "ptag_groups"),
+                         ("oidc_post_logout_uri", "post_logout_redirect_uri"),
+                         ("oidc_fetch", "fetch")):
+        if pick(name) is not None:
+            options[option] = pick(name)
+    domains = pick("oidc_other_domains")
+    if domains is not None:
+        options["other_domains"] = _as_set("oidc_other_domains", domains)
+    groups = options.get("ptag_groups")
+    if isinstance(groups, str):  # from an environment variable: JSON
+        try:
+            options["ptag_groups"] = json.loads(groups)
+        except ValueError:
+            raise ConfigurationError(f"{prefix}OIDC_PTAG_GROUPS: not JSON") from None
+    try:
+        return Provider.entra(  # type: ignore[return-value]
+            pick("oidc_client_id"), pick("oidc_client_secret"),
+            tenant=pick("oidc_tenant") or CAMBRIDGE_TENANT,
+            authority=pick("oidc_authority") or ENTRA_AUTHORITY, **options,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{prefix}WLS = 'entra': {exc}") from None
 
 
 def _origins(value: Any, prefix: str) -> frozenset[str]:

@@ -45,7 +45,7 @@ RUN_HERE = {"asgi.md": 3, "testing.md": 3}
 #: Blocks not yet run as printed, by page: the number of them. Shrink it.
 NOT_YET = {
     "demo.md": 3, "flask.md": 6, "keys.md": 1, "protocol.md": 5, "wls-config.md": 4,
-    "wls.md": 3,
+    "wls.md": 3, "entra.md": 1,
 }
 
 

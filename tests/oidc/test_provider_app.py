@@ -1,0 +1,97 @@
+"""The local OpenID provider over real HTTP: its discovery document
+describes it, and its token endpoint is as strict as a real one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+from tests.browsing import Form
+
+from raven.oidc import Provider
+from raven.oidc.http import HTTPRequest, urllib_fetch
+from raven.oidc.provider import Transaction
+from raven.oidc.testprovider import LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, create_app
+from raven.wls.server import LiveServer
+
+TENANT = "49a50445-bdfa-4b79-ade3-547b4f3986e9"
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = LiveServer(create_app()).start()
+    yield s
+    s.stop()
+
+
+def test_discovery_gives_the_same_provider_as_the_entra_layout(server):
+    answer = urllib_fetch(HTTPRequest(
+        "GET", f"{server.url}/{TENANT}/v2.0/.well-known/openid-configuration"))
+    assert answer.status == 200
+    found = Provider.from_discovery(answer.body, LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET)
+    layout = Provider.entra(LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, authority=server.url)
+    for name in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
+                 "end_session_endpoint"):
+        assert getattr(found, name) == getattr(layout, name)
+
+
+def _code(server, transaction: Transaction, redirect_uri: str) -> str:
+    provider = Provider.entra(LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, authority=server.url)
+    http = requests.Session()
+    url = str(provider.request("http://127.0.0.1:1/page", params=transaction.token))
+    form = http.get(url, timeout=10)
+    done = http.post(form.url, data=Form(form.text).login_fields("test0001", "test", False),
+                     allow_redirects=False, timeout=10)
+    location = done.headers["Location"]
+    assert location.startswith(redirect_uri)
+    return parse_qs(urlsplit(location).query)["code"][0]
+
+
+def test_the_token_endpoint_checks_secret_verifier_and_single_use(server):
+    t = Transaction("a-token-of-enough-length", "/page")
+    redirect_uri = "http://127.0.0.1:1/raven/callback"
+    token_url = f"{server.url}/{TENANT}/oauth2/v2.0/token"
+
+    def exchange(code, secret=LOCAL_CLIENT_SECRET, verifier=t.code_verifier):
+        return requests.post(token_url, data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "code_verifier": verifier, "client_id": LOCAL_CLIENT_ID, "client_secret": secret,
+        }, timeout=10)
+
+    code = _code(server, t, redirect_uri)
+    assert exchange(code, secret="wrong").status_code == 401
+    code = _code(server, t, redirect_uri)
+    assert exchange(code, verifier="x" * 43).json()["error"] == "invalid_grant"
+    code = _code(server, t, redirect_uri)
+    first = exchange(code)
+    assert first.status_code == 200 and first.json()["id_token"].count(".") == 2
+    assert exchange(code).json()["error"] == "invalid_grant"  # used once
+
+
+def test_an_unknown_client_or_form_post_is_refused(server):
+    base = f"{server.url}/{TENANT}/oauth2/v2.0/authorize?"
+    bad = requests.get(base + urlencode({"client_id": "nobody", "redirect_uri": "https://x/"}),
+                       timeout=10, allow_redirects=False)
+    assert bad.status_code == 400
+    t = Transaction("a-token-of-enough-length", "/page")
+    provider = Provider.entra(LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, authority=server.url)
+    url = str(provider.request("https://site.example/p", params=t.token)).replace(
+        "response_mode=query", "response_mode=form_post")
+    answer = requests.get(url, timeout=10, allow_redirects=False)
+    assert answer.status_code == 303 and "error=invalid_request" in answer.headers["Location"]
+
+
+def test_the_command_starts_it_and_prints_the_settings():
+    proc = subprocess.Popen([sys.executable, "-m", "raven", "oidc", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(4)]
+        assert 'RAVEN_WLS="entra"' in lines[3] and "RAVEN_OIDC_AUTHORITY" in lines[3]
+        url = lines[1].split()[2].rstrip("/")
+        assert requests.get(f"{url}/{TENANT}/discovery/v2.0/keys", timeout=10).json()["keys"]
+    finally:
+        proc.terminate()
+        proc.wait(10)

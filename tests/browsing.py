@@ -129,6 +129,7 @@ class HTTPBrowser:
     def __init__(self) -> None:
         self.http = requests.Session()
         self.trail: list[int] = []
+        self.locations: list[str] = []  # every redirect followed, absolute
 
     def go(self, url: str, method: str = "GET", **kwargs: Any) -> requests.Response:
         """Follow redirects by hand, recording each status in ``trail``."""
@@ -138,6 +139,7 @@ class HTTPBrowser:
             if r.status_code not in (301, 302, 303, 307, 308):
                 return r
             url, method, kwargs = urljoin(url, r.headers["Location"]), "GET", {}
+            self.locations.append(url)
         raise AssertionError("redirect loop")
 
     def submit(self, page: requests.Response, fields: dict[str, str]) -> requests.Response:

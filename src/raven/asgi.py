@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMappi
 from typing import Any
 
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import WebSocketException
 from starlette.requests import HTTPConnection, Request
@@ -192,6 +193,8 @@ class RavenMiddleware:
 
         if self.guard.is_logout(path):
             answer = logout_answer(scope, context)
+        elif scope["path"] == guard.callback_path(self.settings):
+            answer = await self._callback(scope, context)
         elif self.guard.paths.needs_login(path):
             answer = self.decide(scope, context, self.settings, context.site_rule)
         else:
@@ -226,6 +229,10 @@ class RavenMiddleware:
         if decision is None:
             decision = flow.decide(_incoming(scope, context.came_back), context.stored,
                                    settings, context.now, guard.new_token, authorise)
+        return self._answer(scope, context, decision, settings)
+
+    def _answer(self, scope: Scope, context: _Context, decision: flow.Decision,
+                settings: Settings) -> Response | None:
         flow.emit(decision, logger)
         context.store(decision.state)
         if isinstance(decision, Allow):
@@ -237,6 +244,19 @@ class RavenMiddleware:
             assert isinstance(decision, LoggedIn)
             context.rotate, context.clear = True, decision.new_identity
         return RedirectResponse(decision.location, status_code=303)
+
+    async def _callback(self, scope: Scope, context: _Context) -> Response | None:
+        """The return from an OpenID provider: its back-channel calls (token,
+        keys) are made in a worker thread, never on the event loop."""
+        decision: flow.Decision | flow.BackChannel = flow.decide(
+            _incoming(scope, context.came_back), context.stored, self.settings, context.now,
+            guard.new_token, context.site_rule, fetch=None)
+        from .oidc.step import call
+
+        fetch = self.settings.wls.fetch  # type: ignore[attr-defined]
+        while isinstance(decision, flow.BackChannel):
+            decision = decision.resume(await run_in_threadpool(call, fetch, decision.request))
+        return self._answer(scope, context, decision, self.settings)
 
     def _set_identity(self, scope: Scope, context: _Context, user: RavenUser) -> None:
         context.user = user

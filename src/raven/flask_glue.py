@@ -178,9 +178,19 @@ class AuthDecorator:
             app.after_request_funcs.setdefault(None, []).append(_add_cache_control)
         # The settings' own rule, unless a subclass brings its own.
         overridden = type(self).check_authorised is not AuthDecorator.check_authorised
+        if self not in extension and (callback := guard.callback_path(settings)) is not None:
+            # An OpenID provider comes back to one registered path, which no
+            # view of the site need serve: this decorator completes it.
+            app.before_request_funcs.setdefault(None, []).insert(
+                0, functools.partial(self._callback, callback))
         extension[self] = _FlaskSettings(settings, app, self.check_authorised if overridden
                                          else None)
         return settings
+
+    def _callback(self, callback: str) -> WerkzeugResponse | None:
+        if request.script_root + request.path != callback:
+            return None
+        return self.before_request() or redirect(request.script_root + "/", code=303)
 
     def _flask_settings(self) -> _FlaskSettings:
         app = current_app._get_current_object()  # type: ignore[attr-defined]

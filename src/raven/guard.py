@@ -36,7 +36,7 @@ from .settings import ConfigurationError, Settings
 
 __all__ = [
     "RETIRED", "Identity", "LoginCookie", "PathRule", "RouteSettings", "SiteGuard",
-    "check_secret_key", "identity", "new_token", "once", "private", "retired",
+    "callback_path", "check_secret_key", "identity", "new_token", "once", "private", "retired",
     "rotates_session", "stricter", "websocket_identity",
 ]
 
@@ -447,6 +447,15 @@ def private(existing: str | None, value: str | None) -> str | None:
     if names & {"private", "no-store"}:
         return None
     return ", ".join([value, *(d for d in directives if d.lower() != "public")])
+
+
+def callback_path(settings: Settings) -> str | None:
+    """The one registered path an OpenID provider sends the browser back
+    to (it must reach the flow core, protected or not); None for a
+    Ucam-WebAuth WLS, which comes back to the page itself."""
+    if getattr(settings.wls, "protocol", None) != "oidc":
+        return None
+    return getattr(settings.wls, "redirect_path", None)
 
 
 def rotates_session(decision: Decision) -> bool:

@@ -118,7 +118,7 @@ class RavenMiddleware:
                            flow.shown(environ.get("REMOTE_ADDR", "")), read.problem)
         stored = read.stored
         authorise = guard.once(self._authorise)
-        if not self.guard.paths.needs_login(path):
+        if not self.guard.paths.needs_login(path) and not self._is_callback(environ):
             login = None if stored is None else guard.identity(stored, self.settings, now,
                                                                authorise)
             if login is None:
@@ -141,6 +141,11 @@ class RavenMiddleware:
         assert isinstance(decision, (ToWLS, LoggedIn))
         # A login's new value is a new cookie: nothing planted before it survives.
         return _redirect(start_response, decision.location, cookies)
+
+    def _is_callback(self, environ: WSGIEnvironment) -> bool:
+        callback = guard.callback_path(self.settings)
+        return callback is not None and callback == (
+            _text(environ.get("SCRIPT_NAME", "")) + _text(environ.get("PATH_INFO", "")))
 
     def protects(self, path: str) -> bool:
         """Does ``path`` (below the script root) need a login? (See

@@ -26,11 +26,6 @@ def site(provider_url: str, decorator: AuthDecorator | None = None, **config) ->
     def members() -> str:
         return f"Hello {auth.principal} ({','.join(sorted(auth.ptags)) or 'no ptags'})"
 
-    @app.route("/raven/callback")
-    @auth
-    def callback() -> str:  # only reached once logged in, with no return to complete
-        return "callback"
-
     def told_its_origin(url: str) -> Flask:
         app.config["RAVEN_ORIGIN"] = url
         return app

@@ -12,7 +12,7 @@ given and again when it is used.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings as django_settings
 from django.contrib import auth
@@ -92,6 +92,11 @@ def _answer(
     request: HttpRequest, raven: conf.DjangoRaven, decision: flow.Decision
 ) -> HttpResponseBase:
     location = _after_login(request, raven)
+    if isinstance(decision, LoggedIn) and not request.GET.get(auth.REDIRECT_FIELD_NAME):
+        # An OpenID provider comes back to this view without ``next``: the
+        # page wanted travelled in the state, and is the decision's location.
+        wanted = parse_qs(urlsplit(decision.location).query).get(auth.REDIRECT_FIELD_NAME)
+        location = (_next(request, wanted[0]) if wanted else None) or location
     if isinstance(decision, LoggedIn):
         return glue.complete(request, decision, location)
     if isinstance(decision, Allow) and request.GET.get(auth.REDIRECT_FIELD_NAME):

@@ -33,7 +33,7 @@ from .errors import OIDCError
 from .http import Fetch, HTTPResponse, failed
 from .provider import Provider, Transaction
 
-__all__ = ["UNAVAILABLE", "complete", "is_return", "run"]
+__all__ = ["UNAVAILABLE", "call", "complete", "is_return", "run"]
 
 #: The status of a refusal when the provider could not be reached. 502
 #: would say it better; the adapters' pages know 400, 401, 403 and 405.
@@ -64,14 +64,20 @@ def run(decision: Decision | BackChannel, fetch: Fetch | None) -> Decision | Bac
     """Make each back-channel call with ``fetch`` until a decision comes.
     ``fetch`` None: give the call back to the caller (an async adapter)."""
     while isinstance(decision, BackChannel) and fetch is not None:
-        try:
-            answer = fetch(decision.request)
-            if not isinstance(answer, HTTPResponse):
-                raise TypeError("the fetch function did not return an HTTPResponse")
-        except Exception as exc:  # the seam is the site's: nothing escapes as a 500
-            answer = failed(exc)
-        decision = decision.resume(answer)
+        decision = decision.resume(call(fetch, decision.request))
     return decision
+
+
+def call(fetch: Fetch, request: Any) -> HTTPResponse:
+    """One back-channel call through the site's seam; whatever it does,
+    an answer (a failure is an answer too), never an exception."""
+    try:
+        answer = fetch(request)
+        if not isinstance(answer, HTTPResponse):
+            raise TypeError("the fetch function did not return an HTTPResponse")
+    except Exception as exc:  # the seam is the site's: nothing escapes as a 500
+        answer = failed(exc)
+    return answer
 
 
 def complete(

@@ -363,6 +363,7 @@ def inspect() -> Any:
     }
     if form["trust"] not in ("live", "demo") or form["iact"] not in _IACT:
         abort(400, "trust must be live or demo, and iact yes, no or empty.")
+    arrived_at: str | None  # the URL the response came to, if known
     if request.method == "GET":
         values = request.args.getlist("WLS-Response")
         if not values:

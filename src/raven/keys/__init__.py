@@ -33,8 +33,9 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from ..errors import KeyLoadError
+from ..errors import KeyLoadError as KeyLoadError  # raised here, so importable here
 from ..protocol import encode_sig
 
 Keyring = dict[str, RSAPublicKey]
@@ -194,6 +195,7 @@ def _parse_pem(data: bytes, source: str) -> tuple[RSAPublicKey, str]:
         raise KeyLoadError(
             f"{source}: holds {len(labels)} PEM blocks; give one key per file", source=source)
     label = labels[0]
+    key: PublicKeyTypes
     try:
         if label == b"CERTIFICATE":
             try:

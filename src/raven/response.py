@@ -77,12 +77,15 @@ class Response:
     # rule needs are decoded when first read, which keeps parsing close to
     # the cost of the RSA verification itself.
     __slots__ = ("ver", "status", "issue", "kid", "sig", "_fields")
+    #: The protocol version the WLS answered in (1, 2 or 3).
     ver: int
+    #: What happened: :data:`raven.STATUS_SUCCESS` (200) or why not.
     status: Status
     #: When the WLS made it: a naive UTC datetime.
     issue: datetime
     #: The key that signed it, None if unsigned.
     kid: str | None
+    #: The signature as sent, None if unsigned.
     sig: str | None
     # fields 1-13 as sent (a version 1 or 2 response, which has no ptags, "" for them)
     _fields: tuple[str, ...]
@@ -245,49 +248,61 @@ class Response:
 
     @property
     def msg(self) -> str | None:
+        """The WLS's message for the user, if any."""
         return decode_field(self._fields[_MSG]) or None
 
     @property
     def id(self) -> str:
+        """The response's identifier: with ``issue``, unique for the WLS."""
         return decode_field(self._fields[_ID])
 
     @property
     def url(self) -> str:
+        """The URL the request asked the WLS to come back to."""
         return decode_field(self._fields[_URL])
 
     @property
     def principal(self) -> str | None:
+        """Who logged in (a CRSid), for a success; None otherwise."""
         return decode_field(self._fields[_PRINCIPAL]) or None
 
     @property
     def ptags(self) -> frozenset[str]:
+        """The principal's tags (``{"current"}`` for current staff and
+        students); for version 1 and 2 successes, :attr:`old_version_ptags`."""
         if self.ver < 3:  # no ptags field
             return self.old_version_ptags if self.success else frozenset()
         return split_list(decode_field(self._fields[_PTAGS]))
 
     @property
     def auth(self) -> str | None:
+        """The authentication type used now (``"pwd"``), if the user typed one."""
         return self._fields[_AUTH] or None
 
     @property
     def sso(self) -> frozenset[str]:
+        """Types used earlier, if the WLS relied on its own session instead."""
         return split_list(self._fields[_SSO])
 
     @property
     def life(self) -> int | None:
+        """Seconds left of the WLS's own session, if it says."""
         life = self._fields[_LIFE]
         return int(life) if life else None
 
     @property
     def params(self) -> str:
+        """The request's ``params``, returned unchanged."""
         return decode_field(self._fields[_PARAMS])
 
     @property
     def success(self) -> bool:
+        """True for status 200: the user logged in."""
         return self.status == 200
 
     @property
     def signed(self) -> bool:
+        """True if the response carries a signature (it has verified)."""
         return self.sig is not None
 
     def check_iact_aauth(self, iact: bool | None, aauth: Iterable[str] | None) -> bool:

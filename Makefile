@@ -32,7 +32,7 @@ coverage: $(VENV)/.installed
 # The HTML site (guides and API reference) in docs/_build/html, built
 # strictly: a warning or a broken link between pages fails it.
 docs: $(VENV)/.installed
-	$(PY) -m sphinx -b html -W --keep-going -q -n docs docs/_build/html
+	$(PY) -m sphinx -b html -W --keep-going -q docs docs/_build/html
 	@echo "Open docs/_build/html/index.html"
 
 bench: $(VENV)/.installed

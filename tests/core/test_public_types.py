@@ -16,6 +16,7 @@ from raven import LIVE_WLS, Request, Response, validate_response
 from raven.errors import ResponseError
 from raven.flow import Login
 from raven.keys import KeyLoadError, load_keys
+from raven.wls import builtin_user
 
 def check(text: str, login: Login) -> None:
     r = Response(text)
@@ -48,6 +49,10 @@ def check(text: str, login: Login) -> None:
     reveal_type(login.issuer)
     reveal_type(ResponseError("x").check)
     reveal_type(KeyLoadError)
+    user = builtin_user("test0001")
+    assert user is not None
+    reveal_type(user.name)
+    reveal_type(user.ptags)
 '''
 
 EXPECTED = [
@@ -80,6 +85,8 @@ EXPECTED = [
     "str",
     "str",
     "def (message: str, *, source: str | None =) -> raven.errors.KeyLoadError",
+    "str",
+    "frozenset[str]",
 ]
 
 

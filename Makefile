@@ -21,13 +21,15 @@ test: $(VENV)/.installed
 
 # The whole suite under coverage, line and branch. `coverage run` starts
 # measuring before pytest loads the raven plugin (and so imports raven),
-# which pytest-cov cannot: every line the suite runs is counted.
+# which pytest-cov cannot: every line the suite runs is counted, in the
+# servers it starts as subprocesses too. A failing test still gives the
+# report, then fails the target.
 coverage: $(VENV)/.installed
 	rm -f .coverage .coverage.*
-	$(PY) -m coverage run -m pytest $(PYTEST_ARGS)
-	$(PY) -m coverage report
-	$(PY) -m coverage html --quiet
-	@echo "Per-line report: htmlcov/index.html"
+	$(PY) -m coverage run -m pytest $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m coverage combine --quiet && $(PY) -m coverage report && \
+	$(PY) -m coverage html --quiet && echo "Per-line report: htmlcov/index.html"; \
+	exit $${status:-0}
 
 # The HTML site (guides and API reference) in docs/_build/html, built
 # strictly: a warning or a broken link between pages fails it.

@@ -102,7 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = auth_decorator.init_app(app)  # a bad RAVEN_* setting fails here, not later
     app.extensions["raven_demo"] = settings.wls  # the hand-written flow's WLS too
     # The glue's refusal pages extend raven/base.html: give them our layout.
-    app.jinja_loader = ChoiceLoader([  # type: ignore[method-assign]
+    app.jinja_loader = ChoiceLoader([
         FileSystemLoader(TEMPLATES),
         _Renamed(FileSystemLoader(TEMPLATES), {"raven/base.html": "raven_base.html"}),
     ])

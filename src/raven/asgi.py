@@ -191,6 +191,7 @@ class RavenMiddleware:
                 self._finish(scope, context, message)
             await send(message)
 
+        answer: Response | None
         if self.guard.is_logout(path):
             answer = logout_answer(scope, context)
         elif scope["path"] == guard.callback_path(self.settings):
@@ -472,7 +473,7 @@ def _incoming(scope: Scope, came_back: bool) -> Incoming:
         server = scope.get("server") or ("", "")
         host = f"{server[0]}:{server[1]}"
     return Incoming(
-        scope.get("method", "GET"), _HTTP_SCHEME.get(scope["scheme"], scope["scheme"]),
+        scope.get("method", "GET"), str(_HTTP_SCHEME.get(scope["scheme"], scope["scheme"])),
         host, scope["path"], scope.get("query_string", b""), _client(scope),
         state_came_back=came_back,
     )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import unquote_plus
 
 import click
@@ -20,6 +20,13 @@ import raven._check  # noqa: F401  (first: a clear error if 'raven' is another p
 
 from . import __version__
 from .protocol import MAX_RESPONSE_LENGTH
+
+if TYPE_CHECKING:  # imported where used, so that `raven --help` stays quick
+    from _typeshed.wsgi import WSGIApplication
+
+    from .explain import Explanation
+    from .keys import LoadedKey
+    from .wls.server import LiveServer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,11 +37,18 @@ WLS_PORT = 5001
 class RavenGroup(click.Group):
     """A command group whose failures are one clear line, not a traceback."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, False, **extra)
         try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
+            result = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             _die(f"{exc.format_message()}{hint}", exc.exit_code)
@@ -56,7 +70,7 @@ class RavenGroup(click.Group):
         sys.exit(result if isinstance(result, int) else 0)
 
 
-def _die(message: str, code: int) -> None:
+def _die(message: str, code: int) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 
@@ -91,8 +105,9 @@ def server_options(default_port: int) -> Callable[[F], F]:
 
 
 def bind_server(
-    app: Any, host: str, port: int, allow_non_loopback: bool, option: str = "--port"
-) -> Any:
+    app: WSGIApplication, host: str, port: int, allow_non_loopback: bool,
+    option: str = "--port",
+) -> LiveServer:
     """Bind a :class:`raven.wls.server.LiveServer`, or fail with one line
     naming the ``option`` that chooses another port."""
     from .wls.server import LiveServer, NotLoopbackError
@@ -180,7 +195,7 @@ def wls(
     if not test_users and not users:
         raise click.UsageError("--no-test-users leaves nobody to log in: add --user")
     config["RAVEN_WLS_TEST_USERS"] = test_users
-    if key_file is not None:
+    if key_file is not None and kid is not None:  # both or neither, checked above
         try:
             with open(key_file, "rb") as fh:
                 config["RAVEN_WLS_SIGNING_KEY"] = SigningKey.from_pem(fh.read(), kid)
@@ -296,7 +311,9 @@ def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
     wls_server = None
     if running is None:
         wls_server = bind_server(create_wls(), host, wls_port, allow_non_loopback, "--wls-port")
-    wls_url = running or wls_server.url
+        wls_url = wls_server.url
+    else:
+        wls_url = running
     try:
         apps: list[Any] = []  # the app needs its own origin, known once bound
         demo_server = bind_server(
@@ -567,10 +584,11 @@ def decode(
     return 0 if result.valid else 1
 
 
-def _key_files(path: str, kid: str | None, option: str) -> list[Any]:
+def _key_files(path: str, kid: str | None, option: str) -> list[LoadedKey]:
     """The keys of a directory or file, as :func:`raven.keys.describe_keys`
     lists them, or a one-line failure."""
-    from .keys import KeyLoadError, describe_keys, kid_from_filename, load_key_file
+    from .errors import KeyLoadError
+    from .keys import describe_keys, kid_from_filename, load_key_file
 
     try:
         if os.path.isdir(path):
@@ -629,7 +647,7 @@ def keys_command(
     return 0 if verified else 1
 
 
-def _shipped_keys(live: bool) -> list[Any]:
+def _shipped_keys(live: bool) -> list[LoadedKey]:
     from .keys import DEMO_KEYS, DEMO_KID, LIVE_KEYS, LIVE_KID, LoadedKey
 
     if live:
@@ -637,7 +655,7 @@ def _shipped_keys(live: bool) -> list[Any]:
     return [LoadedKey(DEMO_KID, DEMO_KEYS[DEMO_KID], "shipped: the demo key", "public key")]
 
 
-def _print_keys(listed: list[Any]) -> None:
+def _print_keys(listed: list[LoadedKey]) -> None:
     from .explain import visible
     from .keys import DEMO_KEYS, DEMO_KID
 
@@ -656,7 +674,7 @@ def _print_keys(listed: list[Any]) -> None:
                        "nothing: only test setups may trust it.")
 
 
-def _check_signature(text: str, listed: list[Any]) -> tuple[bool, str]:
+def _check_signature(text: str, listed: list[LoadedKey]) -> tuple[bool, str]:
     """Whether ``text`` is signed by one of ``listed``, and a sentence saying so."""
     from .errors import MalformedResponseError, ResponseError, SignatureError, UnknownKeyError
     from .explain import visible
@@ -688,7 +706,7 @@ def _check_signature(text: str, listed: list[Any]) -> tuple[bool, str]:
                   f"fingerprint {entry.fingerprint[:16]}...).")
 
 
-def _print_explanation(result: Any, source: str) -> None:
+def _print_explanation(result: Explanation, source: str) -> None:
     width = min(24, max((len(f.raw) for f in result.fields), default=0))
     click.echo(f"Checked against {source}.")
     click.echo("")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs, unquote_plus
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
 from .checks import APPLICATION_CHECKS, issue_window, run_checks
 from .errors import ResponseError
 from .keys import DEMO_KEYS, LIVE_KEYS
@@ -146,7 +148,7 @@ def extract(text: str) -> tuple[str, str | None]:
 def explain(
     text: str,
     *,
-    keys: Mapping[str, object],
+    keys: Mapping[str, RSAPublicKey],
     url: str | None = None,
     iact: bool | None = None,
     aauth: Iterable[str] | None = None,
@@ -171,9 +173,8 @@ def explain(
         checks[name] = Check(name, CHECKS.get(name, name), state, detail)
 
     try:
-        response: Response | None = Response(text, keys=keys)
+        response = Response(text, keys=keys)
     except ResponseError as exc:
-        response = None
         # A broken field rule checked after the signature leaves kid and sig passed.
         verified = getattr(exc, "signature_verified", False)
         for name in _READ_BY_CONSTRUCTOR:
@@ -262,7 +263,7 @@ def key_name(kid: str | None) -> str:
     return "not a key this package ships"
 
 
-def _key_hint(text: str, keys: Mapping[str, object]) -> list[str]:
+def _key_hint(text: str, keys: Mapping[str, RSAPublicKey]) -> list[str]:
     kid = text.rsplit("!", 2)[-2] if text.count("!") >= 2 else ""
     if kid in DEMO_KEYS and kid not in keys:
         return ["kid 901 is the published demo key: check the response as one from the "

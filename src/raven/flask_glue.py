@@ -403,7 +403,8 @@ class _FlaskSettings:
         if self._jinja_env is None:
             base = self._app.jinja_env
             self._jinja_env = base.overlay(
-                loader=ChoiceLoader([base.loader, PackageLoader("raven", "templates")])
+                loader=ChoiceLoader([loader for loader in (base.loader, PackageLoader(
+                    "raven", "templates")) if loader is not None])
             )
         return self._jinja_env
 

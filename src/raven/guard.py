@@ -29,7 +29,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from .flow import Allow, Decision, Incoming, LoggedIn, Login, State, _judge, cross_site_refusal
 from .settings import ConfigurationError, Settings
@@ -414,6 +414,10 @@ def websocket_identity(
     return identity(stored, settings, now, authorise)
 
 
+@overload
+def once(authorise: Authorise) -> Authorise: ...
+@overload
+def once(authorise: None) -> None: ...
 def once(authorise: Authorise | None) -> Authorise | None:
     """``authorise`` called at most once per principal and ptags: one
     request may ask more than once, and an override point runs once."""

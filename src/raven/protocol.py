@@ -11,7 +11,7 @@ import binascii
 import enum
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from urllib.parse import urlsplit, urlunsplit
 
@@ -461,7 +461,7 @@ def parse_status(text: str) -> Status:
         ) from None
 
 
-def encode_response(values: dict[str, object], ver: int) -> str:
+def encode_response(values: Mapping[str, object], ver: int) -> str:
     """Join field values into the signed part of a response (fields 1-12).
 
     Missing or None values are empty; sets become comma-joined, datetimes

@@ -9,6 +9,8 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import ClassVar, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
 from .errors import MalformedResponseError, SignatureError, UnknownKeyError
 from .keys import LIVE_KEYS, Keyring, SigningKey, verify
 from .protocol import (
@@ -40,13 +42,13 @@ class _KeyHolder(Protocol):
     """What ``wls=`` needs of a :class:`raven.WLS`: its keys."""
 
     @property
-    def keys(self) -> Mapping[str, object]: ...
+    def keys(self) -> Mapping[str, RSAPublicKey]: ...
 
 
 #: Keys trusted instead of a Response class's own, in this context only:
 #: set by raven.testing.demo_server_as_live() for code written against
 #: raven.Response; other threads and tasks never see it.
-STAND_IN_KEYS: ContextVar[Mapping[str, object] | None] = ContextVar(
+STAND_IN_KEYS: ContextVar[Mapping[str, RSAPublicKey] | None] = ContextVar(
     "raven_stand_in_keys", default=None
 )
 
@@ -75,6 +77,18 @@ class Response:
     # rule needs are decoded when first read, which keeps parsing close to
     # the cost of the RSA verification itself.
     __slots__ = ("ver", "status", "issue", "kid", "sig", "_fields")
+    #: The protocol version the WLS answered in (1, 2 or 3).
+    ver: int
+    #: What happened: :data:`raven.STATUS_SUCCESS` (200) or why not.
+    status: Status
+    #: When the WLS made it: a naive UTC datetime.
+    issue: datetime
+    #: The key that signed it, None if unsigned.
+    kid: str | None
+    #: The signature as sent, None if unsigned.
+    sig: str | None
+    # fields 1-13 as sent (a version 1 or 2 response, which has no ptags, "" for them)
+    _fields: tuple[str, ...]
 
     #: kid → public key of every key trusted: live Raven's only.
     keys: ClassVar[Keyring] = LIVE_KEYS
@@ -88,7 +102,7 @@ class Response:
         self,
         string: str | bytes,
         *,
-        keys: Mapping[str, object] | None = None,
+        keys: Mapping[str, RSAPublicKey] | None = None,
         wls: _KeyHolder | None = None,
     ) -> None:
         if wls is not None:
@@ -114,7 +128,7 @@ class Response:
         if length > _SHORT or not self._parse_success(text, keys):
             self._parse(text, keys)
 
-    def _parse_success(self, text: str, keys: Mapping[str, object] | None) -> bool:
+    def _parse_success(self, text: str, keys: Mapping[str, RSAPublicKey] | None) -> bool:
         """Accept the common case, a signed version 3 success in ASCII, quickly.
 
         SUCCESS_PATTERN checks every field rule at once; the rest is the few
@@ -155,7 +169,7 @@ class Response:
         self.issue = moment
         return True
 
-    def _parse(self, text: str, keys: Mapping[str, object] | None) -> None:
+    def _parse(self, text: str, keys: Mapping[str, RSAPublicKey] | None) -> None:
         """The careful parse: every check in the protocol's order, each refusal worded."""
         pattern = _PATTERN_BY_VER.get(text[:1])
         match = pattern.match(text) if pattern else None
@@ -164,7 +178,7 @@ class Response:
             raise explain_bad_fields(text)
         fields = match.groups()
         if len(fields) == 12:  # versions 1 and 2 have no ptags field
-            fields = fields[:7] + (None,) + fields[7:]
+            fields = fields[:7] + ("",) + fields[7:]
         if not is_type_list(fields[_SSO]):  # the one field rule the pattern leaves
             check_characters(text)
             raise field_error("sso", fields[_SSO])  # what explain_bad_fields would say
@@ -234,50 +248,61 @@ class Response:
 
     @property
     def msg(self) -> str | None:
+        """The WLS's message for the user, if any."""
         return decode_field(self._fields[_MSG]) or None
 
     @property
     def id(self) -> str:
+        """The response's identifier: with ``issue``, unique for the WLS."""
         return decode_field(self._fields[_ID])
 
     @property
     def url(self) -> str:
+        """The URL the request asked the WLS to come back to."""
         return decode_field(self._fields[_URL])
 
     @property
     def principal(self) -> str | None:
+        """Who logged in (a CRSid), for a success; None otherwise."""
         return decode_field(self._fields[_PRINCIPAL]) or None
 
     @property
     def ptags(self) -> frozenset[str]:
-        raw = self._fields[_PTAGS]
-        if raw is None:  # version 1 or 2
+        """The principal's tags (``{"current"}`` for current staff and
+        students); for version 1 and 2 successes, :attr:`old_version_ptags`."""
+        if self.ver < 3:  # no ptags field
             return self.old_version_ptags if self.success else frozenset()
-        return split_list(decode_field(raw))
+        return split_list(decode_field(self._fields[_PTAGS]))
 
     @property
     def auth(self) -> str | None:
+        """The authentication type used now (``"pwd"``), if the user typed one."""
         return self._fields[_AUTH] or None
 
     @property
     def sso(self) -> frozenset[str]:
+        """Types used earlier, if the WLS relied on its own session instead."""
         return split_list(self._fields[_SSO])
 
     @property
     def life(self) -> int | None:
+        """Seconds left of the WLS's own session, if it says."""
         life = self._fields[_LIFE]
         return int(life) if life else None
 
     @property
     def params(self) -> str:
+        """The request's ``params``, returned unchanged."""
         return decode_field(self._fields[_PARAMS])
 
     @property
     def success(self) -> bool:
+        """True for status 200: the user logged in."""
         return self.status == 200
 
     @property
     def signed(self) -> bool:
+        """True if the response carries a signature (it has verified)."""
         return self.sig is not None
 
     def check_iact_aauth(self, iact: bool | None, aauth: Iterable[str] | None) -> bool:
@@ -299,7 +324,7 @@ class Response:
         )
 
 
-def _some_kids(keys: Mapping[str, object]) -> str:
+def _some_kids(keys: Mapping[str, RSAPublicKey]) -> str:
     """The trusted kids for a message: all of a few, the least of many."""
     if len(keys) <= _KIDS_SHOWN:
         return ", ".join(sorted(keys)) or "none"

@@ -254,9 +254,10 @@ def wls_from_settings(settings: Mapping[str, Any], prefix: str = "RAVEN_") -> WL
     if key_dir is not None and key_map is not None:
         raise ValueError(f"{prefix}KEYS and {prefix}KEY_DIR are alternatives: give one")
     keys: Keyring | None = None
+    spec = key_dir if key_dir is not None else key_map
     try:
-        if key_dir is not None or key_map is not None:
-            keys = load_keys(key_dir if key_dir is not None else key_map)
+        if spec is not None:
+            keys = load_keys(spec)
     except (OSError, ValueError) as exc:
         raise ValueError(f"{prefix}KEYS / {prefix}KEY_DIR: {exc}") from None
     name = setting.strip().lower() if isinstance(setting, str) else setting

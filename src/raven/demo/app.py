@@ -102,7 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = auth_decorator.init_app(app)  # a bad RAVEN_* setting fails here, not later
     app.extensions["raven_demo"] = settings.wls  # the hand-written flow's WLS too
     # The glue's refusal pages extend raven/base.html: give them our layout.
-    app.jinja_loader = ChoiceLoader([  # type: ignore[method-assign]
+    app.jinja_loader = ChoiceLoader([
         FileSystemLoader(TEMPLATES),
         _Renamed(FileSystemLoader(TEMPLATES), {"raven/base.html": "raven_base.html"}),
     ])
@@ -363,6 +363,7 @@ def inspect() -> Any:
     }
     if form["trust"] not in ("live", "demo") or form["iact"] not in _IACT:
         abort(400, "trust must be live or demo, and iact yes, no or empty.")
+    arrived_at: str | None  # the URL the response came to, if known
     if request.method == "GET":
         values = request.args.getlist("WLS-Response")
         if not values:

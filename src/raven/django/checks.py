@@ -47,6 +47,7 @@ def register() -> None:
 def check_raven(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     _reported[0] = conf.settings_object()
     found: list[checks.CheckMessage] = []
+    raven: conf.DjangoRaven | None
     try:
         raven = conf.site()
     except conf.ConfigurationError as exc:

@@ -215,8 +215,9 @@ def as_written(message: str, written: Mapping[str, str]) -> str:
     for name, where in written.items():
         ours = "RAVEN_" + name.upper()
         message = message.replace(f"{name} ({ours})", where)
-        message = re.sub(rf"\b{ours}\b", lambda _, w=where: w, message)
-        message = re.sub(rf"^{name}\b", lambda _, w=where: w, message)
+        literal = where.replace("\\", "\\\\")  # a replacement, taken as written
+        message = re.sub(rf"\b{ours}\b", literal, message)
+        message = re.sub(rf"^{name}\b", literal, message)
     return message
 
 

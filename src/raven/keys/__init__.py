@@ -32,8 +32,9 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from ..errors import KeyLoadError
+from ..errors import KeyLoadError as KeyLoadError  # raised here, so importable here
 from ..protocol import encode_sig
 from ._der import DERError, certificate_der, subject_public_key_info
 
@@ -200,6 +201,7 @@ def _parse_pem(data: bytes, source: str) -> tuple[RSAPublicKey, str]:
         raise KeyLoadError(
             f"{source}: holds {len(labels)} PEM blocks; give one key per file", source=source)
     label = labels[0]
+    key: PublicKeyTypes
     try:
         if label == b"CERTIFICATE":
             # Only the key inside is used: read that field alone (see _der),

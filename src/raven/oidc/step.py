@@ -149,7 +149,7 @@ def complete(
                     f"{shown(description)}"),
             spent,
         )
-    code = given.get("code")
+    code = given.get("code", "")
     if not code or len(code) > 4096:
         return refuse(400, "format", "the login return has no authorization code")
     redirect_uri = provider.redirect_uri(page)

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -467,7 +468,7 @@ def _page(template: str, code: int = 200, **context: Any) -> tuple[str, int]:
 
 def _login_form(
     asked: Asked, wls_session: WLSSession | None, error: str | None = None, userid: str = "",
-):
+) -> tuple[str, int]:
     req = asked.request
     # After a wrong password the name stays filled in (if it could be one).
     userid = userid if len(userid) <= 100 and userid.isprintable() else ""
@@ -487,14 +488,16 @@ def _settings() -> _Settings:
 
 
 def _settings_of(app: Flask) -> _Settings:
-    return app.extensions[_EXTENSION]
+    settings: _Settings = app.extensions[_EXTENSION]
+    return settings
 
 
 def _now() -> float:
     """One reading of the clock per request, so issue, session and life agree."""
     if "raven_wls_now" not in g:
         g.raven_wls_now = _settings().clock()
-    return g.raven_wls_now
+    now: float = g.raven_wls_now
+    return now
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -683,7 +686,7 @@ def _add_views(app: Flask) -> None:
     settings = _settings_of(app)
 
     @app.get(settings.authenticate_path, endpoint="authenticate")
-    def authenticate():
+    def authenticate() -> ResponseReturnValue:
         asked = read_request(request.args)
         wls_session = current_session()
         if asked.request.iact is False:
@@ -696,7 +699,7 @@ def _add_views(app: Flask) -> None:
         return _success(asked, wls_session, interacted=False)
 
     @app.post(settings.authenticate_path)
-    def submit():
+    def submit() -> ResponseReturnValue:
         form = request.form
         check_csrf(form)  # before anything else: a forged form does nothing
         asked = read_request(MultiDict(
@@ -713,7 +716,7 @@ def _add_views(app: Flask) -> None:
         return _success(asked, start_session(user), interacted=True)
 
     @app.get(settings.logout_path, endpoint="logout")
-    def logout_page():
+    def logout_page() -> ResponseReturnValue:
         # Only a POST logs out: a link or an image on another site cannot.
         given = request.args.get("return")
         back = return_url(given)
@@ -727,7 +730,7 @@ def _add_views(app: Flask) -> None:
         )
 
     @app.post(settings.logout_path, endpoint="logout_post")
-    def logout():
+    def logout() -> ResponseReturnValue:
         check_csrf(request.form)
         was = current_session()
         session.pop("wls", None)
@@ -735,11 +738,11 @@ def _add_views(app: Flask) -> None:
                      back=return_url(request.form.get("return")))
 
     @app.get("/favicon.ico")
-    def favicon():
+    def favicon() -> ResponseReturnValue:
         return "", 204  # browsers ask; "nothing" beats a 404 in the log
 
     @app.get("/")
-    def index():
+    def index() -> ResponseReturnValue:
         wls_session = current_session()
         now = _now()
         return _page(
@@ -754,15 +757,15 @@ def _add_views(app: Flask) -> None:
         )
 
     @app.errorhandler(NowhereToSend)
-    def nowhere(exc: NowhereToSend):
+    def nowhere(exc: NowhereToSend) -> ResponseReturnValue:
         return _nowhere_page(str(exc))
 
     @app.errorhandler(Refusal)
-    def refused(exc: Refusal):
+    def refused(exc: Refusal) -> ResponseReturnValue:
         return _refusal_answer(exc)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         reason = exc.description
         if exc.code == 404:
             reason = (f"There is no page at {_shorten(request.path, 80)} on this server, "

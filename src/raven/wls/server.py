@@ -91,7 +91,7 @@ class _Handler(WSGIRequestHandler):
         finally:
             self.live._closed(self.connection)
 
-    def make_environ(self) -> dict:
+    def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()
         environ["raven.listening_host"] = self.live.host  # see raven.wls.app
         return environ

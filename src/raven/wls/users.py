@@ -65,9 +65,9 @@ def _as_user(item: User | Mapping[str, object] | Iterable[object]) -> User:
     if isinstance(item, User):
         return item
     if isinstance(item, Mapping):
-        return User(**item)  # type: ignore[arg-type]
+        return User(**item)
     if isinstance(item, (tuple, list)) and len(item) in (2, 3):
-        return User(*item)  # type: ignore[arg-type]
+        return User(*item)
     raise ValueError(
         f"cannot make a user of {item!r}: give a User, a dict with name, password "
         "and ptags, or a (name, password[, ptags]) tuple"

@@ -12,6 +12,8 @@ import json
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -266,3 +268,29 @@ def test_endpoints_must_be_https_but_for_loopback():
         Provider.entra(CLIENT, "s", authority="http://login.example.com")
     with pytest.raises(ValueError, match="client_secret"):
         Provider.entra(CLIENT, "")
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=3),
+    max_leaves=8)
+_NAMES = ("iss", "aud", "tid", "exp", "nbf", "iat", "nonce", "auth_time", "azp", "sub",
+          "jti", "groups", "preferred_username")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(_NAMES), _json, max_size=6))
+def test_any_signed_claims_give_claims_or_an_id_token_error(key, changes):
+    """Whatever JSON a correctly signed token carries, the library's
+    exceptions never escape: a verdict, or an IDTokenError naming a check."""
+    provider = Provider.entra(CLIENT, "secret", authority="http://127.0.0.1:9")
+    token = sign(claims(provider, **changes), key, "k1")
+    try:
+        got = provider.verify_id_token(token, key.public_key(), NONCE, NOW, max_age=0)
+    except IDTokenError as exc:
+        assert exc.check in {"iss", "aud", "tid", "exp", "nbf", "iat", "nonce", "auth_time",
+                             "format", "sub", "jti"}
+    else:
+        assert got["nonce"] == NONCE and got["iss"] == provider.issuer

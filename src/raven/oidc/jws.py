@@ -205,6 +205,9 @@ def check_claims(claims: Mapping[str, Any], *, now: float, leeway: float,
     except ClaimError as exc:
         raise IDTokenError(f"the ID token's {exc.claim} claim is wrong: {exc.description}",
                            check=exc.claim) from None
+    except (JoseError, ValueError, TypeError, OverflowError) as exc:  # never a 500
+        raise IDTokenError(f"the ID token's claims could not be checked "
+                           f"({type(exc).__name__})", check="format") from None
 
 
 def sign(claims: Mapping[str, Any], key: Any, kid: str,

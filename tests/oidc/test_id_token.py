@@ -1,5 +1,6 @@
-"""Every ID-token check, with tokens minted directly and signed with real
-RSA keys: each bad token is refused with an error naming its check."""
+"""Every ID-token check, with tokens minted directly with the JOSE library
+(joserfc) and signed with real RSA keys: each bad token is refused with an
+error naming its check, never with the library's own exception."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ import json
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from raven.oidc import GROUPS, IDTokenError, OIDCError, Provider, Transaction
-from raven.oidc.jws import b64url_encode, jwk_of, parse_jwks, sign
+from raven.oidc.jws import b64url_encode, jwk_of, parse_jwks
 
 NOW = 1_800_000_000
 CLIENT = "client-1"
@@ -34,6 +39,12 @@ def other_key():
 @pytest.fixture()
 def provider():
     return Provider.entra(CLIENT, "secret", authority="http://127.0.0.1:9")
+
+
+def sign(payload, key, kid, header=None):
+    """A token minted by the library, not by the code under test."""
+    return jwt.encode({"alg": "RS256", "kid": kid, "typ": "JWT", **(header or {})},
+                      payload, RSAKey.import_key(key))
 
 
 def claims(provider, **changes):
@@ -122,8 +133,58 @@ def test_garbage_is_a_format_error_never_an_exception(provider, key, token):
 
 
 def test_a_critical_header_is_refused(provider, key):
-    with pytest.raises(IDTokenError):
-        check(provider, sign(claims(provider), key, "k1", {"crit": ["exp"]}), key)
+    with pytest.raises(IDTokenError) as caught:  # one joserfc knows, but we do not
+        check(provider, sign(claims(provider), key, "k1", {"crit": ["kid"]}), key)
+    assert caught.value.check == "format"
+    head = b64url_encode(json.dumps({"alg": "RS256", "kid": "k1", "crit": ["x"], "x": 1})
+                         .encode())
+    body = b64url_encode(json.dumps(claims(provider)).encode())
+    with pytest.raises(IDTokenError) as caught:
+        check(provider, f"{head}.{body}.AAAA", key)
+    assert caught.value.check == "format"
+
+
+@pytest.mark.parametrize(("change", "name"), [
+    ({"tid": ["another-tenant", TENANT]}, "tid"),  # a list holding the value
+    ({"nonce": [NONCE, "x"]}, "nonce"),
+    ({"iss": None}, "iss"),
+    ({"aud": None}, "aud"),
+    ({"exp": None}, "exp"),
+    ({"iat": None}, "iat"),
+    ({"tid": None}, "tid"),
+    ({"nbf": "later"}, "nbf"),
+    ({"exp": float("nan")}, "format"),  # NaN is not JSON: refused before any claim
+])
+def test_claims_that_are_missing_or_of_the_wrong_shape(provider, key, change, name):
+    with pytest.raises(IDTokenError) as caught:
+        check(provider, sign(claims(provider, **change), key, "k1"), key)
+    assert caught.value.check == name
+
+
+def test_a_repeated_claim_is_refused(provider, key):
+    """joserfc reads the claims; a repeated member must not mean one thing here
+    and another elsewhere."""
+    raw = json.dumps(claims(provider))[:-1] + ', "aud": "another-client"}'
+    head = b64url_encode(b'{"alg":"RS256","kid":"k1","typ":"JWT"}')
+    signing_input = f"{head}.{b64url_encode(raw.encode())}"
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    sig = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    with pytest.raises(IDTokenError) as caught:
+        check(provider, f"{signing_input}.{b64url_encode(sig)}", key)
+    assert caught.value.check == "format"
+
+
+def test_the_time_is_the_one_passed_in(provider, key):
+    """joserfc validates exp, nbf and iat against the caller's now, not the clock."""
+    token = sign(claims(provider), key, "k1")
+    assert check(provider, token, key)
+    with pytest.raises(IDTokenError) as caught:
+        provider.verify_id_token(token, key.public_key(), NONCE, NOW + 3700)
+    assert caught.value.check == "exp"
+    with pytest.raises(IDTokenError) as caught:
+        provider.verify_id_token(token, key.public_key(), NONCE, NOW - 60)
+    assert caught.value.check in ("iat", "nbf")  # both are ahead of that time
 
 
 def test_fresh_authentication_when_asked(provider, key):
@@ -190,11 +251,13 @@ def test_state_is_bound_to_the_token_and_carries_the_page():
 
 def test_jwks_round_trip_and_small_keys_left_out(key):
     small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    doc = {"keys": [jwk_of(key.public_key(), "k1"), jwk_of(small.public_key(), "k2"),
-                    {"kty": "EC", "kid": "k3"}, "junk"]}
+    with pytest.warns(UserWarning, match="2048"):  # the library warns of a small key
+        small_jwk = jwk_of(small.public_key(), "k2")
+    doc = {"keys": [jwk_of(key.public_key(), "k1"), small_jwk, {"kty": "EC", "kid": "k3"},
+                    "junk"]}
     keys = parse_jwks(json.dumps(doc).encode())
     assert list(keys) == ["k1"]
-    assert keys["k1"].public_numbers() == key.public_key().public_numbers()
+    assert keys["k1"].raw_value.public_numbers() == key.public_key().public_numbers()
     for bad in (b"[]", b"{}", b"not json", b'{"keys": 3}'):
         with pytest.raises(IDTokenError):
             parse_jwks(bad)
@@ -205,3 +268,29 @@ def test_endpoints_must_be_https_but_for_loopback():
         Provider.entra(CLIENT, "s", authority="http://login.example.com")
     with pytest.raises(ValueError, match="client_secret"):
         Provider.entra(CLIENT, "")
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=3),
+    max_leaves=8)
+_NAMES = ("iss", "aud", "tid", "exp", "nbf", "iat", "nonce", "auth_time", "azp", "sub",
+          "jti", "groups", "preferred_username")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(_NAMES), _json, max_size=6))
+def test_any_signed_claims_give_claims_or_an_id_token_error(key, changes):
+    """Whatever JSON a correctly signed token carries, the library's
+    exceptions never escape: a verdict, or an IDTokenError naming a check."""
+    provider = Provider.entra(CLIENT, "secret", authority="http://127.0.0.1:9")
+    token = sign(claims(provider, **changes), key, "k1")
+    try:
+        got = provider.verify_id_token(token, key.public_key(), NONCE, NOW, max_age=0)
+    except IDTokenError as exc:
+        assert exc.check in {"iss", "aud", "tid", "exp", "nbf", "iat", "nonce", "auth_time",
+                             "format", "sub", "jti"}
+    else:
+        assert got["nonce"] == NONCE and got["iss"] == provider.issuer

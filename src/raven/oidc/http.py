@@ -15,11 +15,14 @@ from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-__all__ = ["MAX_BODY", "TIMEOUT", "Fetch", "HTTPRequest", "HTTPResponse", "failed",
-           "urllib_fetch"]
+__all__ = ["MAX_BODY", "MAX_TIMEOUT", "MIN_TIMEOUT", "TIMEOUT", "Fetch", "HTTPRequest",
+           "HTTPResponse", "failed", "timed_fetch", "urllib_fetch"]
 
 #: Seconds a back-channel call may take, connecting and reading each.
 TIMEOUT = 10.0
+#: The bounds of a timeout chosen with :func:`timed_fetch`: never a hang,
+#: never so short that a healthy provider cannot answer on a fast network.
+MIN_TIMEOUT, MAX_TIMEOUT = 0.05, 60.0
 #: Longest answer read from the provider.
 MAX_BODY = 1024 * 1024
 
@@ -83,3 +86,19 @@ def urllib_fetch(request: HTTPRequest, timeout: float = TIMEOUT) -> HTTPResponse
     if len(body) > MAX_BODY:
         return HTTPResponse(0, error=f"the answer is longer than {MAX_BODY} bytes")
     return HTTPResponse(status, body, ctype)
+
+
+def timed_fetch(timeout: float) -> Fetch:
+    """:func:`urllib_fetch` with another timeout (seconds, between
+    :data:`MIN_TIMEOUT` and :data:`MAX_TIMEOUT`), for ``RAVEN_OIDC_FETCH``:
+    ``RAVEN_OIDC_FETCH = timed_fetch(3)``. Raises ValueError out of bounds."""
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
+            MIN_TIMEOUT <= timeout <= MAX_TIMEOUT):
+        raise ValueError(f"a back-channel timeout must be {MIN_TIMEOUT} to {MAX_TIMEOUT} "
+                         f"seconds, not {timeout!r}")
+
+    def fetch(request: HTTPRequest) -> HTTPResponse:
+        return urllib_fetch(request, timeout=float(timeout))
+
+    fetch.timeout = float(timeout)  # type: ignore[attr-defined]
+    return fetch

@@ -23,7 +23,16 @@ from urllib.parse import urlencode, urlsplit
 from ..errors import RequestError
 from .errors import IDTokenError, OIDCError
 from .http import Fetch, HTTPRequest, HTTPResponse, urllib_fetch
-from .jws import ALGORITHMS, b64url_decode, b64url_encode, parse_jwks, read_header, verify
+from .jws import (
+    ALGORITHMS,
+    b64url_decode,
+    b64url_encode,
+    check_claims,
+    parse_jwks,
+    read_header,
+    require,
+    verify,
+)
 
 __all__ = [
     "CAMBRIDGE_TENANT", "DEFAULT_PTAG_GROUPS", "ENTRA_AUTHORITY", "GROUPS", "HOME_DOMAIN",
@@ -245,6 +254,7 @@ class Provider:
     trusts_demo_key = False
 
     def __post_init__(self) -> None:
+        require()  # the JOSE library (joserfc): a ValueError naming the extra if missing
         for what in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
             _check_url(what, getattr(self, what))
         if self.end_session_endpoint is not None:
@@ -462,38 +472,25 @@ class Provider:
         is given. Raises IDTokenError naming the check."""
         claims = verify(id_token, key, self.algorithms)
         past, future = issue_bounds
-        if claims.get("iss") != self.issuer:
-            raise IDTokenError(f"the ID token was issued by {_shown(claims.get('iss'))}, "
-                               f"not {self.issuer}", check="iss")
-        aud = claims.get("aud")
-        audiences = aud if isinstance(aud, list) else [aud]
-        if self.client_id not in audiences:
-            raise IDTokenError(f"the ID token is for {_shown(aud)}, not this site's "
-                               "client id", check="aud")
-        if len(audiences) > 1 and claims.get("azp") != self.client_id:
+        expected: dict[str, Any] = {"iss": self.issuer, "aud": self.client_id}
+        if self.tenant is not None:
+            expected["tid"] = self.tenant
+        expected["nonce"] = nonce
+        try:  # exp, nbf, iat (not ahead), and the expected values: by joserfc
+            check_claims(claims, now=now, leeway=future, expected=expected)
+        except IDTokenError as exc:
+            raise IDTokenError(_claim_problem(exc.check, claims, self, now, future),
+                               check=exc.check) from None
+        aud = claims["aud"]
+        if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != self.client_id:
             raise IDTokenError("the ID token is for several audiences and was not "
                                "requested by this site (azp)", check="aud")
-        if self.tenant is not None and claims.get("tid") != self.tenant:
-            raise IDTokenError(f"the ID token is from tenant {_shown(claims.get('tid'))}, "
-                               f"not {self.tenant}", check="tid")
-        exp, iat = _time(claims, "exp"), _time(claims, "iat")
-        if exp is None or now >= exp + future:
-            raise IDTokenError("the ID token has expired (or has no exp)", check="exp")
-        nbf = claims.get("nbf")
-        if nbf is not None and (_time(claims, "nbf") is None or now + future < nbf):
-            raise IDTokenError("the ID token is not valid yet (nbf)", check="nbf")
-        if iat is None or iat > now + future or iat < now - past:
+        iat = float(claims["iat"])
+        if iat < now - past:  # how old a token may be: ours (Raven's issue window)
             raise IDTokenError(
-                "the ID token's issue time (iat) is " + (
-                    "missing" if iat is None else
-                    f"{int(iat - now)} s in the future" if iat > now else
-                    f"{int(now - iat)} s old") + f": the limits are {int(past)} s old and "
-                f"{int(future)} s ahead (a clock may be wrong)", check="iat")
-        given = claims.get("nonce")
-        if not isinstance(given, str) or not hmac.compare_digest(given.encode(),
-                                                                 nonce.encode()):
-            raise IDTokenError("the ID token's nonce is not the one this login sent",
-                               check="nonce")
+                f"the ID token's issue time (iat) is {int(now - iat)} s old: the limits are "
+                f"{int(past)} s old and {int(future)} s ahead (a clock may be wrong)",
+                check="iat")
         if max_age is not None:
             auth_time = _time(claims, "auth_time")
             if auth_time is None or iat - auth_time > max_age + past:
@@ -558,6 +555,24 @@ class Provider:
 
     def __repr__(self) -> str:
         return f"<Provider {self.name}: {self.issuer} client {self.client_id}>"
+
+
+def _claim_problem(check: str, claims: Mapping[str, Any], provider: Provider, now: float,
+                   future: float) -> str:
+    """The log line's words for a claim joserfc refused."""
+    value = claims.get(check)
+    if value is None and check not in ("nbf",):
+        return f"the ID token has no {check} claim"
+    return {
+        "iss": f"the ID token was issued by {_shown(value)}, not {provider.issuer}",
+        "aud": f"the ID token is for {_shown(value)}, not this site's client id",
+        "tid": f"the ID token is from tenant {_shown(value)}, not {provider.tenant}",
+        "exp": "the ID token has expired (or its exp is not a time)",
+        "nbf": "the ID token is not valid yet (nbf)",
+        "iat": (f"the ID token's issue time (iat) is {_shown(value)}, more than "
+                f"{int(future)} s ahead of {int(now)} (a clock may be wrong)"),
+        "nonce": "the ID token's nonce is not the one this login sent",
+    }.get(check, f"the ID token's {check} claim is wrong")
 
 
 def _time(claims: Mapping[str, Any], name: str) -> float | None:

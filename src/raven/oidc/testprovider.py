@@ -36,7 +36,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..wls.app import host_name, is_loopback_name
 from ..wls.users import CURRENT, TEST_CURRENT_COUNT, TEST_PASSWORD, TEST_USER_COUNT, User, Users
-from .jws import b64url_encode, jwk_of, sign
+from .jws import b64url_encode, jwk_of, require, sign
 from .provider import CAMBRIDGE_TENANT, GROUPS, HOME_DOMAIN
 
 __all__ = ["LOCAL_CLIENT_ID", "LOCAL_CLIENT_SECRET", "create_app", "groups_of", "site_settings",
@@ -142,7 +142,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
       try a registration UIS has not yet given group claims;
     - ``RAVEN_WLS_USERS``, ``RAVEN_WLS_TEST_USERS``: as for the test WLS;
     - ``RAVEN_OIDC_CLOCK``: a function giving epoch seconds, for tests.
+
+    Its tokens are signed with joserfc (the ``entra`` extra): ValueError if missing.
     """
+    require()
     app = Flask(__name__, template_folder=str(_TEMPLATES))
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32), SESSION_COOKIE_NAME=COOKIE_NAME,

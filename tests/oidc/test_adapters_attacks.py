@@ -1,0 +1,131 @@
+"""The relying party's attack list (tests/oidc/attacks.py) against each
+adapter served for real: the WSGI middleware under Werkzeug's server, the
+ASGI one under uvicorn, and the Flask glue; the provider is a real server
+that carries out the attack. Each attack ends on our refusal page, with
+its status and check, and one WARNING line naming the check; nobody is
+logged in afterwards. (The journeys that need two browsers' logins, a
+replayed return and a code from another session, are run at the flow
+core's level in test_rp_attacks.py, and replay through each middleware
+in test_adapters_entra.py.)"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from guard_site import build_wsgi, starlette_site
+from tests.browsing import HTTPBrowser
+from werkzeug.serving import make_server
+
+from raven.flask_glue import AuthDecorator
+from raven.oidc.testprovider import site_settings
+from raven.wls.server import LiveServer
+
+from .attacks import ATTACKS, Attack, AttackProvider
+from .test_adapters_entra import SECRET, _free_socket
+
+LOGIN_ATTACKS = [a for a in ATTACKS if a.journey == "login"]
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[AttackProvider]:
+    attackable = AttackProvider()
+    server = LiveServer(attackable).start()
+    attackable.url = server.url  # type: ignore[attr-defined]
+    yield attackable
+    server.stop()
+
+
+def _options(provider: AttackProvider, attack: Attack, origin: str) -> dict[str, Any]:
+    chosen = {**site_settings(provider.url), **attack.settings()}  # type: ignore[attr-defined]
+    return {**{k.removeprefix("RAVEN_").lower(): v for k, v in chosen.items()},
+            "origin": origin}
+
+
+def _wsgi(provider: AttackProvider, attack: Attack) -> Callable[[], None] | Any:
+    sock, url = _free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    server = make_server("127.0.0.1", port, build_wsgi(secret_key=SECRET,
+                                                         **_options(provider, attack, url)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(10)
+    return url, "/admin/page", stop
+
+
+def _asgi(provider: AttackProvider, attack: Attack) -> Any:
+    import uvicorn
+
+    sock, url = _free_socket()
+    app = starlette_site(secret_key=SECRET, **_options(provider, attack, url))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:  # poll, with a deadline
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+    return url, "/admin/page", stop
+
+
+def _flask(provider: AttackProvider, attack: Attack) -> Any:
+    app = Flask(__name__)
+    chosen = {**site_settings(provider.url), **attack.settings()}  # type: ignore[attr-defined]
+    app.config.update(SECRET_KEY="flask attack site", **chosen)
+    auth = AuthDecorator(desc="A site")
+
+    @app.route("/members")
+    @auth
+    def members() -> str:
+        return "Hello " + auth.principal
+
+    def told_its_origin(url: str) -> Flask:
+        app.config["RAVEN_ORIGIN"] = url
+        return app
+
+    server = LiveServer.of(told_its_origin).start()
+    return server.url, "/members", server.stop
+
+
+SITES = {"wsgi": _wsgi, "asgi": _asgi, "flask": _flask}
+
+
+@pytest.mark.parametrize("adapter", SITES)
+@pytest.mark.parametrize("attack", LOGIN_ATTACKS, ids=lambda a: a.id)
+def test_each_attack_is_refused_by_every_adapter(provider, adapter, attack, caplog):
+    url, page, stop = SITES[adapter](provider, attack)
+    provider.attack = attack
+    provider.forged.clear()
+    try:
+        browser = HTTPBrowser()
+        form = browser.go(url + page)
+        with caplog.at_level(logging.WARNING, logger="raven"):
+            refused = browser.log_in(form, "test0001", "test")
+        assert refused.status_code == attack.status
+        assert f"Check that failed: {attack.check}" in refused.text
+        named = [r for r in caplog.records
+                 if r.name == "raven" and f"(check {attack.check})" in r.getMessage()]
+        assert len(named) == 1 and named[0].levelno == logging.WARNING
+        if attack.forge is not None:
+            assert provider.forged.is_set()
+        provider.attack = None  # nobody is logged in: the next visit goes to the provider
+        again = browser.http.get(url + page, allow_redirects=False, timeout=10)
+        assert again.status_code == 303 and again.headers["Location"].startswith(
+            provider.url)  # type: ignore[attr-defined]
+    finally:
+        provider.attack = None
+        stop()

@@ -41,11 +41,11 @@ RUN_ELSEWHERE = {
     "guard.md": "tests/docs/test_doctests.py",
 }
 #: Pages run here, block by block (the tests below).
-RUN_HERE = {"asgi.md": 3, "testing.md": 3}
+RUN_HERE = {"asgi.md": 3, "testing.md": 3, "entra.md": 1}
 #: Blocks not yet run as printed, by page: the number of them. Shrink it.
 NOT_YET = {
     "demo.md": 3, "flask.md": 6, "keys.md": 1, "protocol.md": 5, "wls-config.md": 4,
-    "wls.md": 3, "entra.md": 1,
+    "wls.md": 3,
 }
 
 
@@ -126,3 +126,19 @@ def test_the_logging_block_shows_raven_info_lines():
     without = subprocess.run([sys.executable, "-c", SHOW], capture_output=True, text=True,
                              timeout=120, check=True)
     assert "logged in" not in without.stderr  # what the block is for
+
+
+# --- entra.md ---------------------------------------------------------------------------
+
+
+def test_entra_flask_app_goes_to_the_universitys_tenant(monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "a docs test secret")
+    monkeypatch.setenv("RAVEN_OIDC_CLIENT_ID", "00000000-0000-4000-8000-000000000001")
+    monkeypatch.setenv("RAVEN_OIDC_CLIENT_SECRET", "a docs test client secret")
+    (block,) = python_blocks("entra.md")
+    names: dict[str, object] = {"__name__": "entra_docs"}
+    exec(compile(block, "entra.md", "exec"), names)
+    r = names["app"].test_client().get("https://your.site.cam.ac.uk/")  # type: ignore[attr-defined]
+    assert r.status_code == 303
+    assert r.location.startswith("https://login.microsoftonline.com/"
+                                 "49a50445-bdfa-4b79-ade3-547b4f3986e9/oauth2/v2.0/authorize?")

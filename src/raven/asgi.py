@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import WebSocketException
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from . import flow, guard
 from .flow import Allow, Incoming, LoggedIn, Refuse, State
@@ -269,6 +269,9 @@ class RavenMiddleware:
                           "expires": user.expires}
 
     def _page(self, scope: Scope, refusal: Refuse) -> Response:
+        if refusal.json is not None:
+            return JSONResponse(refusal.json, refusal.status,
+                                headers={**refusal.headers, "Cache-Control": "no-store"})
         root = scope.get("root_path", "")
         context = scope.get(_CONTEXT)
         body = self.pages.render(
@@ -472,10 +475,14 @@ def _incoming(scope: Scope, came_back: bool) -> Incoming:
     if host is None:
         server = scope.get("server") or ("", "")
         host = f"{server[0]}:{server[1]}"
+    method = scope.get("method", "GET")
     return Incoming(
-        scope.get("method", "GET"), str(_HTTP_SCHEME.get(scope["scheme"], scope["scheme"])),
+        method, str(_HTTP_SCHEME.get(scope["scheme"], scope["scheme"])),
         host, scope["path"], scope.get("query_string", b""), _client(scope),
         state_came_back=came_back,
+        navigation=flow.is_navigation(method, _header(scope, b"sec-fetch-mode"),
+                                      _header(scope, b"sec-fetch-dest"),
+                                      _header(scope, b"accept")),
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -122,6 +123,7 @@ class AuthDecorator:
         can_trust_request_host: bool = False,
         *,
         wls: WLS | str | None = None,
+        api_401: bool = True,
         app: Flask | None = None,
     ) -> None:
         self.desc = desc
@@ -136,6 +138,7 @@ class AuthDecorator:
         self.require_ptags = require_ptags
         self.can_trust_request_host = can_trust_request_host
         self.wls = wls
+        self.api_401 = api_401
         if app is not None:
             self.init_app(app)
 
@@ -414,6 +417,12 @@ class _FlaskSettings:
         Raised rather than returned, so an app's ``errorhandler`` for the code
         still sees it; ``error.get_response()`` gives our page.
         """
+        if refusal.json is not None:
+            answer = current_app.response_class(
+                json.dumps(refusal.json), refusal.status, headers=refusal.headers,
+                mimetype="application/json")
+            answer.headers["Cache-Control"] = "no-store"
+            return _ERRORS[refusal.status](description=refusal.reason, response=answer)
         context = pages.refusal_context(
             refusal, self.settings, script_root=request.script_root,
             path=request.script_root + request.path,
@@ -442,11 +451,14 @@ def _incoming(environ: dict[str, Any], stored: object, store: Any) -> Incoming:
     # As Werkzeug's request.path: leading slashes of PATH_INFO folded into one.
     path = (environ.get("SCRIPT_NAME", "").rstrip("/") + "/"
             + environ.get("PATH_INFO", "").lstrip("/")).encode("latin-1")
+    method = environ["REQUEST_METHOD"]
     return Incoming(
-        environ["REQUEST_METHOD"], environ["wsgi.url_scheme"], host,
-        path.decode("utf-8", "replace"),
+        method, environ["wsgi.url_scheme"], host, path.decode("utf-8", "replace"),
         environ.get("QUERY_STRING", "").encode("latin-1"), environ.get("REMOTE_ADDR", ""),
         state_came_back=stored is not None or bool(store),
+        navigation=flow.is_navigation(method, environ.get("HTTP_SEC_FETCH_MODE"),
+                                      environ.get("HTTP_SEC_FETCH_DEST"),
+                                      environ.get("HTTP_ACCEPT")),
     )
 
 

@@ -194,6 +194,25 @@ class Incoming(NamedTuple):
     query: bytes = b""
     client: str = ""
     state_came_back: bool = True
+    #: Is this a page navigation (see :func:`is_navigation`)? Only one can
+    #: follow a redirect to the WLS and show its login page.
+    navigation: bool = True
+
+
+def is_navigation(method: str, fetch_mode: str | None, fetch_dest: str | None,
+                  accept: str | None) -> bool:
+    """Does the request come from a person loading a page, rather than from
+    a script or an API client? ``Sec-Fetch-Mode``/``-Dest`` where the
+    browser sends them; else a GET or HEAD that accepts HTML (or says
+    nothing of what it accepts: a link, curl) is one, and anything asking
+    for JSON, or another method without ``text/html``, is not."""
+    if fetch_mode:
+        return fetch_mode.lower() == "navigate" and (fetch_dest or "document").lower() in (
+            "document", "iframe", "frame", "embed", "object")
+    wanted = (accept or "").lower()
+    if "text/html" in wanted:
+        return True
+    return method in ("GET", "HEAD") and "json" not in wanted
 
 
 @dataclass(frozen=True)
@@ -236,6 +255,9 @@ class Refuse:
     log: LogLine | None = None
     state: State | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Answer with this JSON instead of a page (a client that is not a
+    #: person at a browser).
+    json: dict[str, Any] | None = None
 
     @property
     def reason(self) -> str:
@@ -278,6 +300,7 @@ REASONS = {
     "logout method": "Logging out is done with the site's logout button (a POST), "
                      "not by visiting an address.",
     "logout origin": "The logout was not asked for by a page of this site.",
+    "login required": "This address needs a Raven login: open it in a browser to log in.",
     # OpenID Connect (raven.oidc): the provider's return and its ID token.
     "state": "The login does not belong to a login started in this browser, "
              "or it has been used already.",
@@ -537,6 +560,17 @@ def _to_wls(
         url = own_url(incoming, settings, incoming.query)
     except HostError as exc:
         return _refuse(incoming, 400, "host", "bad_request", str(exc))
+    if not incoming.navigation and settings.api_401:
+        # A script cannot follow the WLS's pages: say where a person logs in.
+        return Refuse(
+            401, "login required", "login_required",
+            {"check": None, "login_url": url}, LogLine(
+                logging.INFO, f"a {shown(incoming.method)} to {shown(incoming.path)} that is "
+                              "not a page visit needs a Raven login: 401"),
+            None, {"WWW-Authenticate": f'Raven realm="{_quoted(settings.desc or "")}", '
+                                       f'login_url="{_quoted(url)}"'},
+            json={"error": "login_required", "login_url": url},
+        )
     msg = settings.timeout_msg if expired is not None and settings.timeout_msg else settings.msg
     try:
         request = settings.wls.request(
@@ -553,6 +587,11 @@ def _to_wls(
     elif why is not None:
         log = LogLine(logging.INFO, why)
     return ToWLS(str(request), state.with_token(token), log)
+
+
+def _quoted(text: str) -> str:
+    """Text for a quoted string in a header: no quotes, backslashes or controls."""
+    return "".join(c for c in text if c.isprintable() and c not in '"\\')[:200]
 
 
 def _complete(

@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "require_ptags": frozenset({"current"}),
     "cache_control": "private",
     "contact": None,
+    "api_401": True,  # a request that is not a page navigation: 401, not a redirect
     "site_logout": None,
     # OpenID Connect (RAVEN_WLS = "entra"): see docs/entra.md.
     "oidc_client_id": None,
@@ -98,6 +99,10 @@ class Settings:
     #: The path (under the site's root) of the site's own log-out view, which
     #: takes a POST: refusal pages offer a log-out button that posts to it.
     site_logout: str | None = None
+    #: A request that is not a page navigation (a ``fetch()``, an API
+    #: client) gets 401 with a small JSON body instead of a redirect to
+    #: the WLS, which it could not follow.
+    api_401: bool = True
 
     @property
     def checks_atypes(self) -> bool:
@@ -160,6 +165,7 @@ class Settings:
                 cache_control=_cache_control(pick("cache_control")),
                 contact=_contact(pick("contact")),
                 site_logout=_site_logout(pick("site_logout")),
+                api_401=flag("api_401", pick("api_401")),
             )
             settings._check()
         except ConfigurationError as exc:

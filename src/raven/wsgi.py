@@ -20,6 +20,7 @@ This module only translates between WSGI and the flow core
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -194,6 +195,12 @@ class RavenMiddleware:
     def _page(self, start_response: StartResponse, refusal: Refuse,
               cookies: list[tuple[str, str]], environ: WSGIEnvironment) -> list[bytes]:
         script_root = _text(environ.get("SCRIPT_NAME", ""))
+        if refusal.json is not None:
+            data = json.dumps(refusal.json).encode()
+            start_response(_STATUS[refusal.status], [
+                ("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                ("Cache-Control", "no-store"), *refusal.headers.items(), *cookies])
+            return [data]
         body = self.pages.render(
             refusal, self.settings, script_root=script_root,
             path=script_root + _text(environ.get("PATH_INFO", "")),
@@ -241,11 +248,15 @@ def _incoming(environ: WSGIEnvironment, came_back: bool) -> Incoming:
     host = environ.get("HTTP_HOST") or (
         f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
     )
+    method = environ.get("REQUEST_METHOD", "GET").upper()
     return Incoming(
-        environ.get("REQUEST_METHOD", "GET").upper(), environ.get("wsgi.url_scheme", "http"),
+        method, environ.get("wsgi.url_scheme", "http"),
         host, _text(environ.get("SCRIPT_NAME", "")) + _text(environ.get("PATH_INFO", "")),
         _raw(environ.get("QUERY_STRING", "")), environ.get("REMOTE_ADDR", ""),
         state_came_back=came_back,
+        navigation=flow.is_navigation(method, environ.get("HTTP_SEC_FETCH_MODE"),
+                                      environ.get("HTTP_SEC_FETCH_DEST"),
+                                      environ.get("HTTP_ACCEPT")),
     )
 
 

@@ -135,7 +135,8 @@ def test_logout_forgets_and_goes_to_the_wls_logout(browser):
 
 
 def test_post_needing_a_login_is_a_redirect_with_a_warning(browser, raven_log):
-    r = browser.request("POST", "/page", data={"a": "1"})
+    r = browser.request("POST", "/page", data={"a": "1"},  # a form, as a browser sends it
+                        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert r.status_code == 303
     assert "data it carried is lost" in raven_log()[0].getMessage()
 

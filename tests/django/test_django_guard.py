@@ -61,3 +61,11 @@ def test_9_another_django_login_in_the_session_is_not_the_raven_one(browser, cas
     session.save()
     assert browser.get("/protected/").status_code == 303  # ended: to the WLS again
     assert not browser.logged_in()
+
+
+def test_a_script_gets_401_and_a_page_visit_the_wls(browser):
+    r = browser.get("/protected/", HTTP_SEC_FETCH_MODE="cors", HTTP_SEC_FETCH_DEST="empty")
+    assert r.status_code == 401 and r.json()["error"] == "login_required"
+    assert r["WWW-Authenticate"].startswith('Raven realm="Django test site", login_url="')
+    r = browser.get("/protected/", HTTP_SEC_FETCH_MODE="navigate", HTTP_SEC_FETCH_DEST="document")
+    assert r.status_code == 303

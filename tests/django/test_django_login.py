@@ -204,8 +204,9 @@ def test_async_view(browser):
 
 
 def test_post_needing_a_login_is_redirected_and_logged(browser, raven_log):
-    r = browser.open("POST", "/post/", data="field=value",
-                     content_type="application/x-www-form-urlencoded")
+    r = browser.open("POST", "/post/", data="field=value",  # a form, as a browser sends it
+                     content_type="application/x-www-form-urlencoded",
+                     HTTP_SEC_FETCH_MODE="navigate", HTTP_SEC_FETCH_DEST="document")
     assert r.status_code == 303 and r["Location"].startswith(LOCAL_WLS)
     [line] = raven_log(logging.WARNING)
     assert "POST" in line.getMessage() and "value" not in line.getMessage()

@@ -33,7 +33,7 @@ def test_constructor_signature_is_the_documented_one():
         "desc": None, "aauth": None, "iact": None, "msg": None, "max_life": 7200,
         "use_wls_life": False, "inactive_timeout": None, "issue_bounds": (15, 5),
         "require_principal": None, "require_ptags": frozenset({"current"}),
-        "can_trust_request_host": False, "wls": None, "app": None,
+        "can_trust_request_host": False, "wls": None, "api_401": True, "app": None,
     }
 
 

@@ -58,7 +58,8 @@ def test_request_carries_configured_desc_aauth_iact_msg_fail(make_app, browser_f
 
 
 def test_post_that_needs_a_login_is_redirected_and_logged(browser, raven_log):
-    r = browser.open("/page", method="POST", data={"field": "value"})
+    r = browser.open("/page", method="POST", data={"field": "value"},  # a form, as a browser
+                     headers={"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"})
     assert r.status_code == 303
     assert r.location.startswith(LOCAL_WLS)
     [line] = raven_log(logging.WARNING)

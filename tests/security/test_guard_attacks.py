@@ -425,3 +425,62 @@ def test_login_helper_sees_the_same_pages_in_every_adapter():
 def test_a_route_rule_that_cannot_loosen_the_sites_is_refused_at_start_up(rule):
     with pytest.raises(ConfigurationError, match=f"{rule}=None cannot loosen"):
         raven_user(**{rule: None})
+
+
+# --- a request that is not a page visit: 401, not a redirect (every adapter) -----------
+
+FETCHES = [  # (headers, method): what scripts and API clients send
+    ({"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, "GET"),
+    ({"Accept": "application/json"}, "GET"),
+    ({"Content-Type": "application/json"}, "POST"),
+]
+PAGES = [  # what a person's browser sends
+    ({"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, "GET"),
+    ({"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, "POST"),
+    ({"Accept": "text/html,*/*;q=0.8"}, "GET"),
+    ({}, "GET"),  # a link followed by a client that says nothing
+]
+
+
+def _answer(adapter: str, headers: dict[str, str], method: str, **settings: Any) -> Any:
+    if adapter == "flask":
+        app, _ = build_app(**{f"RAVEN_{k.upper()}": v for k, v in settings.items()})
+        return Browser(app).open("/page", method=method, headers=headers)
+    if adapter == "wsgi":
+        return Visitor(wsgi_site(**settings)).open("/home", method=method, headers=headers)
+    return AsgiBrowser(asgi_site(**settings)).request(method, "/home", headers=headers)
+
+
+def _json(answer: Any) -> Any:
+    return answer.json if isinstance(answer.json, dict) else answer.json()
+
+
+@pytest.mark.parametrize("adapter", ["flask", "wsgi", "asgi"])
+@pytest.mark.parametrize(("headers", "method"), FETCHES)
+def test_a_script_gets_401_with_where_to_log_in(adapter, headers, method):
+    r = _answer(adapter, headers, method)
+    assert r.status_code == 401
+    body = _json(r)
+    assert body["error"] == "login_required"
+    assert body["login_url"].startswith(BASE + "/")
+    assert r.headers["WWW-Authenticate"].startswith('Raven realm="Test site", login_url="')
+    assert r.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in r.headers  # no login was started
+
+
+@pytest.mark.parametrize("adapter", ["flask", "wsgi", "asgi"])
+@pytest.mark.parametrize(("headers", "method"), PAGES)
+def test_a_page_visit_still_goes_to_the_wls(adapter, headers, method):
+    r = _answer(adapter, headers, method)
+    assert r.status_code == 303 and r.headers["Location"].startswith(LOCAL_WLS)
+
+
+@pytest.mark.parametrize("adapter", ["flask", "wsgi", "asgi"])
+def test_a_site_may_send_scripts_to_the_wls_too(adapter):
+    r = _answer(adapter, {"Accept": "application/json"}, "GET", api_401=False)
+    assert r.status_code == 303 and r.headers["Location"].startswith(LOCAL_WLS)
+
+
+def test_one_flask_view_may_send_scripts_to_the_wls():
+    app, _ = build_app(AuthDecorator(api_401=False))
+    assert Browser(app).get("/page", headers={"Accept": "application/json"}).status_code == 303

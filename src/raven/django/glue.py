@@ -22,7 +22,13 @@ from django.conf import settings as django_settings
 from django.contrib import auth
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.middleware.csrf import get_token
 from django.template import Engine, RequestContext, engines
 from django.urls import NoReverseMatch, reverse
@@ -66,10 +72,14 @@ def incoming(request: HttpRequest) -> Incoming | Refuse:
     # WSGI hands the raw bytes over as latin-1 text; Django's ASGI handler
     # decodes them as UTF-8.
     query = raw.encode("utf-8" if isinstance(request, ASGIRequest) else "latin-1")
+    method = request.method or "GET"
     return Incoming(
-        request.method or "GET", request.scheme or "http", host, request.path, query,
+        method, request.scheme or "http", host, request.path, query,
         request.META.get("REMOTE_ADDR", ""),
         state_came_back=django_settings.SESSION_COOKIE_NAME in request.COOKIES,
+        navigation=flow.is_navigation(method, request.META.get("HTTP_SEC_FETCH_MODE"),
+                                      request.META.get("HTTP_SEC_FETCH_DEST"),
+                                      request.META.get("HTTP_ACCEPT")),
     )
 
 
@@ -251,7 +261,14 @@ def add_cache_control(response: HttpResponseBase, settings: Settings) -> HttpRes
 
 def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:
     """A refusal's page, from the site's templates if it has ``raven/<page>.html``
-    (or only ``raven/base.html``), else ours."""
+    (or only ``raven/base.html``), else ours; JSON for a client that is not
+    a person at a browser."""
+    if refusal.json is not None:
+        answer = JsonResponse(refusal.json, status=refusal.status)
+        for name, value in refusal.headers.items():
+            answer[name] = value
+        answer["Cache-Control"] = "no-store"
+        return answer
     context = pages.refusal_context(
         refusal, conf.site().settings, script_root=request.META.get("SCRIPT_NAME", ""),
         path=request.path, query=request.META.get("QUERY_STRING", ""),

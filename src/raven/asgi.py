@@ -463,8 +463,12 @@ def logout_answer(scope: Scope, context: _Context) -> Response:
         flow.emit(refusal, logger)
         return middleware._page(scope, refusal)
     context.write, context.stored, context.user = _DELETE, None, None
-    location = flow.logout(middleware.settings)
-    return RedirectResponse(location or scope.get("root_path", "") + "/", status_code=303)
+    root = scope.get("root_path", "")
+    end = flow.logged_out(_incoming(scope, True), middleware.settings, root + "/")
+    if end.location is not None:
+        return RedirectResponse(end.location, status_code=303)
+    return HTMLResponse(middleware.pages.page("logged_out", end.page or {}, root),
+                        headers={"Cache-Control": "no-store"})
 
 
 # --- translation helpers ---------------------------------------------------------------

@@ -380,7 +380,11 @@ class AuthDecorator:
         """Forget the login here, and redirect (303) to the WLS logout page,
         which ends the user's Raven session too (or to the site's root if
         the WLS has none)."""
-        location = flow.logout(self._settings())
+        try:
+            back: str | None = self.own_url(request.script_root + "/")
+        except HTTPException:
+            back = None
+        location = flow.logout(self._settings(), back)
         session.pop(SESSION_KEY, None)
         request.environ.pop(_ALLOWED, None)
         request.environ.pop(_SEEN, None)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlencode
 
 from .checks import params_mismatch, run_checks
 from .errors import RequestError, ResponseError
@@ -446,10 +446,45 @@ def _judge(
 _FIRST_LOGIN = _Again()
 
 
-def logout(settings: Settings) -> str | None:
+def logout(settings: Settings, back: str | None = None) -> str | None:
     """Where to send the browser after forgetting the login (the adapter
-    removes our state): the WLS's logout page, if it has one."""
-    return settings.wls.logout_url
+    removes our state): the WLS's logout page, if it has one, with a link
+    back to ``back`` (an absolute URL of the site) where the WLS offers one
+    (the local test WLS)."""
+    location = settings.wls.logout_url
+    if location is not None and back is not None and getattr(settings.wls, "kind", "") == "local":
+        return f"{location}?{urlencode({'return': back})}"
+    return location
+
+
+class LoggedOut(NamedTuple):
+    """The end of a logout journey, somewhere the user can go on from:
+    a redirect (``location``), or the site's own "logged out" page
+    (``page`` context) linking to the WLS's logout page, which cannot
+    link back, and home."""
+
+    location: str | None
+    page: dict[str, Any] | None
+
+
+def logged_out(incoming: Incoming, settings: Settings, home: str) -> LoggedOut:
+    """Where a logout (``incoming``, already allowed) ends; ``home`` is the
+    site's front page, a path. A WLS that links back (the local test WLS), or an OpenID
+    provider that returns to a registered address, is sent to; a WLS whose
+    logout page is a dead end (live Raven, the demo server) is offered
+    from the site's own page instead; no WLS logout page: home."""
+    wls = settings.wls
+    if wls.logout_url is None:
+        return LoggedOut(home, None)
+    if getattr(wls, "kind", "") == "local" or getattr(wls, "protocol", "") == "oidc":
+        try:
+            back: str | None = own_url(incoming._replace(path=home), settings, b"")
+        except HostError:
+            back = None
+        return LoggedOut(logout(settings, back), None)
+    name = "Raven" if getattr(wls, "kind", "") == "live" else getattr(wls, "name", "the WLS")
+    return LoggedOut(None, {"wls_logout_url": wls.logout_url, "wls_name": name,
+                            "home_url": home, "site_name": settings.desc or "this site"})
 
 
 def logout_refusal(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import SimpleNamespace
+from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
@@ -15,7 +16,7 @@ from .flow import Refuse
 from .settings import Settings
 
 PAGES = ("bad_request", "bad_response", "no_cookies", "login_failed", "forbidden",
-         "logout_refused")
+         "logout_refused", "logged_out")
 
 
 class Pages:
@@ -37,6 +38,9 @@ class Pages:
             refusal, settings, script_root=script_root, path=path, query=query,
             logout_url=logout_url, cookie_came_back=cookie_came_back,
         )
+        return self.page(refusal.page, context, script_root)
+
+    def page(self, name: str, context: dict[str, Any], script_root: str) -> str:
         # what a site's templates may read from Flask's request
-        context["request"] = SimpleNamespace(script_root=script_root)
-        return self.environment.get_template(f"raven/{refusal.page}.html").render(context)
+        context = {**context, "request": SimpleNamespace(script_root=script_root)}
+        return self.environment.get_template(f"raven/{name}.html").render(context)

@@ -224,8 +224,15 @@ class RavenMiddleware:
             flow.emit(refusal, logger)
             return self._page(start_response, refusal, [], environ)
         gone = self._cookie(environ, None, time.time())
-        location = flow.logout(self.settings) or (_text(environ.get("SCRIPT_NAME", "")) + "/")
-        return _redirect(start_response, location, [gone])
+        script_root = _text(environ.get("SCRIPT_NAME", ""))
+        end = flow.logged_out(incoming, self.settings, script_root + "/")
+        if end.location is not None:
+            return _redirect(start_response, end.location, [gone])
+        data = self.pages.page("logged_out", end.page or {}, script_root).encode()
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                  ("Content-Length", str(len(data))),
+                                  ("Cache-Control", "no-store"), gone])
+        return [data]
 
 
 def _text(native: str) -> str:

@@ -129,7 +129,8 @@ def test_logout_forgets_and_goes_to_the_wls_logout(browser):
     browser.login("/")
     r = browser.request("POST", "/logout", headers={"Origin": BASE})
     assert r.status_code == 303
-    assert r.headers["location"] == "http://127.0.0.1:5001/auth/logout.html"
+    # the local test WLS's logout page links back to the site
+    assert r.headers["location"] == "http://127.0.0.1:5001/auth/logout.html?return=https%3A%2F%2Fwww.example.cam.ac.uk%2F"
     assert browser.cookie is None
     assert browser.get("/").status_code == 303
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from typing import Annotated
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import pytest
 import requests
@@ -83,7 +83,7 @@ def test_login_sso_and_logout_over_uvicorn(wls, uvicorn_server):
         assert again.json() == "Hello test0001"
         assert trail == [303, 303, 303, 200]  # app, WLS (sso), app, page
         out = go(http, server.url + "/logout", "POST", headers={"Origin": server.url})
-        assert out.url == wls + "/auth/logout.html"
+        assert out.url == wls + "/auth/logout.html?return=" + quote(server.url + "/", safe="")
         assert "raven" not in http.cookies  # forgotten here
         form = LoginForm(out.text)  # the WLS's own button ends its session
         done = go(http, urljoin(out.url, form.action), "POST", data=form.fields)

@@ -3,6 +3,8 @@ test WLS, driven like a browser (cookies kept, forms filled in)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from flask import Flask
 from tests.browsing import Form, HTTPBrowser
@@ -70,7 +72,7 @@ def test_full_logout_ends_the_wls_session(wls):
         browser = HTTPBrowser()
         browser.log_in(browser.go(site.url + "/members"))
         out = browser.go(site.url + "/logout")
-        assert out.url == wls + "/auth/logout.html"
+        assert out.url == wls + "/auth/logout.html?return=" + quote(site.url + "/", safe="")
         # the WLS's own button ends its session
         done = browser.submit(out, Form(out.text).hidden())
         assert "Logged out of the test web login service" in done.text

@@ -6,7 +6,7 @@ import html
 import logging
 import time
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from flask import abort
@@ -343,7 +343,8 @@ def test_logout(browser):
     browser.login("/")
     r = browser.get("/logout")
     assert r.status_code == 303
-    assert r.location == LOCAL_WLS + "/auth/logout.html"
+    # the local test WLS's logout page links back to the site
+    assert r.location == LOCAL_WLS + "/auth/logout.html?return=" + quote(BASE + "/", safe="")
     assert browser.state is None
     assert browser.get("/").status_code == 303
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import pytest
 import requests
@@ -106,7 +106,8 @@ def test_login_sso_and_logout_over_http(site, wls):
     assert refused.status_code == 403
     out = http.post(site + "/raven/logout", headers={"Origin": site}, allow_redirects=False,
                     timeout=10)
-    assert (out.status_code, out.headers["Location"]) == (303, wls + "/auth/logout.html")
+    assert (out.status_code, out.headers["Location"]) == (
+        303, wls + "/auth/logout.html?return=" + quote(site + "/", safe=""))
     assert COOKIE not in http.cookies.get_dict(domain="127.0.0.1")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from urllib.parse import quote
 
 import pytest
 from wsgi_kit import BASE, HOST, LOCAL_WLS, SECRET, Visitor, build, echo
@@ -198,7 +199,8 @@ def test_the_script_root_is_part_of_the_url(visitor):
 def test_logout_forgets_the_login_and_ends_the_wls_session(visitor):
     visitor.login("/")
     r = visitor.logout()
-    assert (r.status_code, r.location) == (303, LOCAL_WLS + "/auth/logout.html")
+    back = quote(BASE + "/", safe="")  # the local test WLS links back to the site
+    assert (r.status_code, r.location) == (303, LOCAL_WLS + "/auth/logout.html?return=" + back)
     assert visitor.cookie is None
     assert visitor.get("/").status_code == 303
 
@@ -239,7 +241,12 @@ def test_logout_path_can_move_or_go(visitor_for):
     moved = visitor_for(build(logout_path="/bye", wls="demo"))
     moved.login("/")
     r = moved.open("/bye", method="POST", headers={"Origin": BASE})
-    assert r.location == "https://demo.raven.cam.ac.uk/auth/logout.html"
+    # The demo server's logout page cannot link back: the site's own page
+    # offers it, and the way home.
+    assert (r.status_code, r.location) == (200, None)
+    text = r.get_data(as_text=True)
+    assert 'href="https://demo.raven.cam.ac.uk/auth/logout.html" id="wls-logout"' in text
+    assert 'id="logged-out-home"' in text
     none = visitor_for(build(logout_path=None))
     none.login("/")
     assert none.open("/raven/logout", method="POST").json["path"] == "/raven/logout"

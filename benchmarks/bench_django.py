@@ -12,7 +12,9 @@ python-raven's ``RavenMiddleware`` after them. Contenders:
 - python-raven: ``@raven_login_required`` logged in through the WLS, on
   the handler with it (the guard a Raven site puts on a view);
 - raven+login_required: Django's ``@login_required`` behind Raven's
-  middleware, the same login (a site that keeps its decorators).
+  middleware, the same login (a site that keeps its decorators);
+- for scale, django-auth given the session cookie of the Raven login, to
+  show what the larger session alone costs.
 
 Each view answers "You are <username>" from ``request.user``. Requests
 go straight to the WSGI handler with a prepared environ (no test client,
@@ -183,9 +185,14 @@ def main() -> None:
         "django-auth": request_maker(plain, "/django/", django_cookie()),
         "python-raven": request_maker(raven, "/raven/", cookie),
         "raven+login_required": request_maker(raven, "/raven-lr/", cookie),
+        # For scale: Django alone reading the session a Raven login made
+        # (the same user, and our state beside Django's own keys).
+        "django-auth, raven session": request_maker(plain, "/django/", cookie),
     }
     comparisons = [("python-raven", "django-auth", "goal <= 1.00"),
-                   ("raven+login_required", "django-auth", "goal <= 1.00")]
+                   ("raven+login_required", "django-auth", "goal <= 1.00"),
+                   ("python-raven", "django-auth, raven session", "for scale: the same session"),
+                   ("django-auth, raven session", "django-auth", "for scale: the session alone")]
     if against:
         then = with_raven(_pairing.THEN)
         then_login = _pairing.raven_at(against, "testing").login

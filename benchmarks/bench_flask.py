@@ -10,6 +10,7 @@ and below Flask-Login.
 
     python benchmarks/bench_flask.py
     python benchmarks/bench_flask.py --against 5fafd67   # also the first release
+    python benchmarks/bench_flask.py --rounds 50         # a quicker look
 
 ``--against REV`` adds python-raven as it was at git revision REV, imported
 under another name, so that today's glue is paired with it in one process:
@@ -19,31 +20,17 @@ but the process's memory layout.
 
 from __future__ import annotations
 
-import argparse
-import atexit
-import importlib
-import re
-import shutil
-import statistics
-import subprocess
-import sys
-import tarfile
-import tempfile
-import time
 from collections.abc import Callable
-from io import BytesIO
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import _pairing
 from flask import Flask
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user
 from werkzeug.test import EnvironBuilder
 
 from raven.flask_glue import AuthDecorator
 from raven.testing import make_response
-
-ROOT = Path(__file__).resolve().parent.parent
 
 BASE = "https://www.example.cam.ac.uk"
 # Flask-Login's session protection ties the session to the user agent and
@@ -141,20 +128,8 @@ def raven_app(decorator: type = AuthDecorator, mint: Callable[..., str] = make_r
 def raven_at(revision: str) -> tuple[Flask, str | None]:
     """The app of raven_app with python-raven as it was at ``revision``,
     imported as ``raven_then`` beside today's ``raven``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src/raven"],
-                             check=True, capture_output=True).stdout
-    where = Path(tempfile.mkdtemp(prefix="raven-then-"))
-    atexit.register(shutil.rmtree, where, ignore_errors=True)
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(where, filter="data")
-    package = where / "raven_then"
-    (where / "src" / "raven").rename(package)
-    for module in package.rglob("*.py"):
-        text = re.sub(r"\b(from|import) raven\b", r"\1 raven_then", module.read_text())
-        module.write_text(text.replace('PackageLoader("raven"', 'PackageLoader("raven_then"'))
-    sys.path.insert(0, str(where))
-    glue = importlib.import_module("raven_then.flask_glue")
-    testing = importlib.import_module("raven_then.testing")
+    glue = _pairing.raven_at(revision, "flask_glue")
+    testing = _pairing.raven_at(revision, "testing")
     return raven_app(glue.AuthDecorator, testing.make_response)
 
 
@@ -208,31 +183,9 @@ def request_maker(app: Flask, cookie: str | None) -> Callable[[], None]:
     return one_request
 
 
-def paired_rounds(candidates: dict[str, Callable[[], None]], rounds: int, number: int
-                  ) -> dict[str, list[float]]:
-    """Seconds per request of each candidate in each round; the order of
-    the candidates turns every round, so drift hits them all alike."""
-    names = list(candidates)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for i in range(rounds):
-        for name in names[i % len(names):] + names[:i % len(names)]:
-            fn = candidates[name]
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            times[name].append((time.perf_counter() - start) / number)
-    return times
-
-
-def median_and_spread(values: list[float]) -> tuple[float, float, float]:
-    q = statistics.quantiles(values, n=4)
-    return statistics.median(values), q[0], q[2]
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--against", metavar="REV", help="also python-raven at git revision REV")
-    against = parser.parse_args().against
+    args = _pairing.arguments(__doc__, ROUNDS)
+    against = args.against
     raven, cookie = raven_app()
     candidates = {
         "bare": request_maker(*bare_app()),
@@ -250,19 +203,11 @@ def main() -> None:
     if against:
         candidates[f"@{against}"] = request_maker(*raven_at(against))
         comparisons.append(("python-raven", f"@{against}", "goal <= 1.00: no slower"))
-    times = paired_rounds(candidates, ROUNDS, NUMBER)
-    for name, values in times.items():
-        print(f"{name:>15}: {statistics.median(values) * 1e6:6.1f} µs per request (median)")
-    print(f"median of per-round ratios over {ROUNDS} rounds of {NUMBER} requests "
-          "(interquartile range):")
-    for ours, theirs, goal in comparisons:
-        ratios = [a / b for a, b in zip(times[ours], times[theirs], strict=True)]
-        mid, low, high = median_and_spread(ratios)
-        print(f"  {ours} / {theirs}: {mid:.3f}  ({low:.3f}-{high:.3f})  {goal}")
-    added = [(r - b) / (f - b) for r, f, b in
-             zip(times["python-raven"], times["flask-login"], times["bare"], strict=True)]
-    mid, low, high = median_and_spread(added)
-    print(f"  added cost python-raven / flask-login (over bare): {mid:.2f}  ({low:.2f}-{high:.2f})")
+    times = _pairing.paired_rounds(
+        {name: _pairing.repeat(fn, NUMBER) for name, fn in candidates.items()},
+        args.rounds, NUMBER)
+    _pairing.report(times, comparisons, NUMBER)
+    _pairing.added_cost(times, "python-raven", "flask-login", "bare")
 
 
 if __name__ == "__main__":

@@ -159,6 +159,8 @@ DEFAULT_COOKIE_MAX_AGE = 8 * 3600
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 6265 token
 _FUTURE_SLACK = 60  # seconds a cookie's time may be ahead of ours (another worker's clock)
 MIN_SECRET_LENGTH = 16
+#: Verified cookie values a LoginCookie remembers (per worker process).
+VERIFIED_CACHE = 256
 
 
 def check_secret_key(key: object, what: str = "secret_key") -> bytes:
@@ -222,6 +224,9 @@ class LoginCookie:
         self.secure = secure
         self.max_age = max_age
         self._context = name.encode("ascii") + b"|"
+        #: Values verified lately: value -> (time signed in it, its state).
+        #: The state is shared by the requests bringing the value: read only.
+        self._verified: dict[str, tuple[int, object]] = {}
 
     def _mac(self, body: bytes) -> bytes:
         digest = hmac.new(self._key, self._context + body, hashlib.sha256).digest()
@@ -235,7 +240,19 @@ class LoginCookie:
         return (body + b"." + self._mac(body)).decode("ascii")
 
     def loads(self, value: str, now: float) -> object:
-        """The state a value holds; ValueError if it is not a good cookie of ours."""
+        """The state a value holds; ValueError if it is not a good cookie of ours.
+
+        A value whose signature was verified is remembered with the time
+        signed in it (up to :data:`VERIFIED_CACHE` values, keyed by the
+        exact string): the same cookie on the next request is not verified
+        and decoded again, but its age is checked against ``now`` every time.
+        """
+        known = self._verified.get(value)
+        if known is not None:
+            written, stored = known
+            if not now - self.max_age <= written <= now + _FUTURE_SLACK:
+                raise ValueError("too old")
+            return stored
         raw = value.encode("ascii")  # UnicodeEncodeError is a ValueError
         body, sep, mac = raw.rpartition(b".")
         if not sep or not hmac.compare_digest(mac, self._mac(body)):
@@ -246,9 +263,13 @@ class LoginCookie:
             raise ValueError("too old")
         padded = payload + b"=" * (-len(payload) % 4)
         try:
-            return json.loads(base64.urlsafe_b64decode(padded))
+            stored = json.loads(base64.urlsafe_b64decode(padded))
         except binascii.Error as exc:
             raise ValueError(str(exc)) from None
+        if len(self._verified) >= VERIFIED_CACHE:
+            self._verified.clear()  # bounded; simple and safe across threads
+        self._verified[value] = (written, stored)
+        return stored
 
     def read(self, header: str | None, now: float) -> CookieRead:
         """Our state from a request's ``Cookie`` header(s), joined with "; "."""

@@ -109,6 +109,24 @@ def test_a_cookie_round_trips_and_nothing_else_reads():
         cookie.loads(cookie.dumps(State(), now + 3600), now)
 
 
+def test_a_remembered_cookie_is_still_checked_for_age_and_the_memory_is_bounded():
+    from raven import guard
+
+    cookie = LoginCookie(SECRET, SETTINGS)
+    now = time.time()
+    value = cookie.dumps(State(("t",), LOGIN), now)
+    assert State.load(cookie.loads(value, now)).login == LOGIN  # verified, remembered
+    for when in (now + cookie.max_age + 1, now - 3600):  # too old; signed in our future
+        with pytest.raises(ValueError, match="too old"):
+            cookie.loads(value, when)
+    assert State.load(cookie.loads(value, now + 1)).login == LOGIN
+    with pytest.raises(ValueError):  # one character changed is another value, verified
+        cookie.loads(value[:-1] + ("A" if value[-1] != "A" else "B"), now)
+    for i in range(guard.VERIFIED_CACHE + 10):
+        cookie.loads(cookie.dumps(State((str(i),)), now), now)
+    assert len(cookie._verified) <= guard.VERIFIED_CACHE
+
+
 def test_two_genuine_cookies_are_no_state():
     cookie = LoginCookie(SECRET, SETTINGS)
     now = time.time()

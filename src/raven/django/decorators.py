@@ -39,11 +39,13 @@ def _given(**requirements: Any) -> dict[str, Any]:
 
 def protect(request: HttpRequest, given: dict[str, Any]) -> HttpResponseBase | Settings:
     """The answer to give instead of the view, or the settings it ran under."""
-    site = conf.site().settings
-    view = conf.for_view(given)
-
-    def authorise(principal: str, ptags: frozenset[str]) -> bool:
-        return site.authorised(principal, ptags) and view.settings.authorised(principal, ptags)
+    site = conf.site()
+    view = conf.for_view(given) if given else site
+    authorise = None  # a view with no rules of its own: the site's rule, once
+    if view is not site:
+        def authorise(principal: str, ptags: frozenset[str]) -> bool:
+            return (site.settings.authorised(principal, ptags)
+                    and view.settings.authorised(principal, ptags))
 
     result = glue.guard(request, view, authorise)
     return result if isinstance(result, HttpResponseBase) else view.settings

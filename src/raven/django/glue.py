@@ -68,19 +68,42 @@ def incoming(request: HttpRequest) -> Incoming | Refuse:
         host = request.get_host()  # Django's ALLOWED_HOSTS; the core adds the origin rules
     except DisallowedHost as exc:
         return _host_refusal(request, str(exc))
-    raw = request.META.get("QUERY_STRING", "")
-    # WSGI hands the raw bytes over as latin-1 text; Django's ASGI handler
-    # decodes them as UTF-8.
-    query = raw.encode("utf-8" if isinstance(request, ASGIRequest) else "latin-1")
+    request.__dict__[_HOST_ALLOWED] = True
     method = request.method or "GET"
     return Incoming(
-        method, request.scheme or "http", host, request.path, query,
-        request.META.get("REMOTE_ADDR", ""),
+        method, request.scheme or "http", host, request.path,
+        raw_query(request), request.META.get("REMOTE_ADDR", ""),
         state_came_back=django_settings.SESSION_COOKIE_NAME in request.COOKIES,
         navigation=flow.is_navigation(method, request.META.get("HTTP_SEC_FETCH_MODE"),
                                       request.META.get("HTTP_SEC_FETCH_DEST"),
                                       request.META.get("HTTP_ACCEPT")),
     )
+
+
+#: Set on a request whose host Django allows (get_host() answered).
+_HOST_ALLOWED = "_raven_host_allowed"
+
+
+def host_allowed(request: HttpRequest) -> bool:
+    """Does Django allow the request's host (``ALLOWED_HOSTS``)? Asked of
+    Django once per request; a refused host is refused by :func:`incoming`."""
+    if request.__dict__.get(_HOST_ALLOWED):
+        return True
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    request.__dict__[_HOST_ALLOWED] = True
+    return True
+
+
+def raw_query(request: HttpRequest) -> bytes:
+    """The raw query string, as bytes. WSGI hands the raw bytes over as
+    latin-1 text; Django's ASGI handler decodes them as UTF-8."""
+    raw = request.META.get("QUERY_STRING", "")
+    if not raw:
+        return b""
+    return raw.encode("utf-8" if isinstance(request, ASGIRequest) else "latin-1")
 
 
 def _host_refusal(request: HttpRequest, detail: str) -> Refuse:
@@ -124,7 +147,7 @@ def is_raven_backend(path: object) -> bool:
         return False
 
 
-def django_login_matches(request: HttpRequest, login: Login) -> bool:
+def django_login_matches(request: HttpRequest, login: Login | None = None) -> bool:
     """Is the Django login the one our backend made beside ``login``? By
     the user id recorded then, never by comparing names again: a database
     that compares names without case would find the account, and an exact
@@ -183,10 +206,22 @@ def decide(
 
 
 def guard(
-    request: HttpRequest, raven: DjangoRaven, authorise: Callable[[str, frozenset[str]], bool]
+    request: HttpRequest, raven: DjangoRaven,
+    authorise: Callable[[str, frozenset[str]], bool] | None,
 ) -> HttpResponseBase | Login:
     """For a protected view: its login, or the answer to give instead."""
-    decision = decide(request, raven, authorise)
+    decision: flow.Decision | None = None
+    if hasattr(request, "session") and host_allowed(request):
+        # The usual request: the stored login, with the Django login it
+        # made, lets it through (or is refused it) without describing it.
+        stored = request.session.get(SESSION_KEY)
+        if stored is not None and django_login_matches(request):
+            decision = flow.current(raw_query(request), stored, raven.settings, time.time(),
+                                    authorise)
+            if decision is not None:
+                flow.emit(decision, logger)
+    if decision is None:
+        decision = decide(request, raven, authorise)
     if isinstance(decision, Allow):
         save(request, decision.state)
         request.raven = decision.login  # type: ignore[attr-defined]

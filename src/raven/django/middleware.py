@@ -22,7 +22,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponseBase
 
 from .. import flow, guard
-from ..flow import Allow, Refuse, State, shown
+from ..flow import Allow, State, shown
 from . import SESSION_KEY, conf, glue
 
 __all__ = ["RavenMiddleware"]
@@ -50,8 +50,7 @@ class RavenMiddleware:
         session = getattr(request, "session", None)
         if session is None or not glue.is_raven_backend(session.get(auth.BACKEND_SESSION_KEY)):
             return None
-        seen = glue.incoming(request)
-        if isinstance(seen, Refuse):
+        if not glue.host_allowed(request):
             # A host Django refuses: the login cannot be checked, so this
             # request is anonymous (the session stays; the views refuse the host).
             logger.warning("a request from %s at a host Django refuses: its Raven login is "
@@ -62,11 +61,22 @@ class RavenMiddleware:
             return None
         raven = conf.site()
         stored = session.get(SESSION_KEY)
+        now = time.time()
+        # The usual request: the stored login holds (judged as a request
+        # carrying no response), with the Django login it made.
+        decision: flow.Decision | None = flow.current(b"", stored, raven.settings, now)
+        if isinstance(decision, Allow) and glue.django_login_matches(request):
+            glue.save(request, decision.state)
+            request.raven = decision.login  # type: ignore[attr-defined]
+            return raven
+        # Otherwise the whole decision, for the reason it gives.
         login = State.load(stored).login
-        decision: flow.Decision | None = None
+        decision = None
         if login is not None and glue.django_login_matches(request, login):
-            seen = flow.Incoming("GET", seen.scheme, seen.host, seen.path, b"", seen.client)
-            decision = flow.decide(seen, stored, raven.settings, time.time(), guard.new_token)
+            seen = glue.incoming(request)  # its host is allowed: not a Refuse
+            if isinstance(seen, flow.Incoming):
+                seen = flow.Incoming("GET", seen.scheme, seen.host, seen.path, b"", seen.client)
+                decision = flow.decide(seen, stored, raven.settings, now, guard.new_token)
             if isinstance(decision, Allow):
                 glue.save(request, decision.state)
                 request.raven = decision.login  # type: ignore[attr-defined]

@@ -513,10 +513,7 @@ def cross_site_refusal(
     For requests a cookie alone must not authorise (a logout, a websocket:
     every ``*.cam.ac.uk`` site is the same *site* to SameSite cookies)."""
     try:
-        own = trusted_origin(
-            incoming.scheme, incoming.host, origins=settings.origins,
-            host_names=settings.host_names, trust_any_host=settings.trust_any_host,
-        )
+        own = site_origin(incoming, settings)
     except HostError as exc:
         return _refuse(incoming, 400, "host", "bad_request", str(exc))
     sent = _origin_of(origin) if origin else _origin_of(referer)  # "null" is no origin
@@ -556,13 +553,18 @@ def split_response(query: bytes) -> tuple[list[str], bytes]:
     return values, "&".join(kept).encode("utf-8")
 
 
-def own_url(incoming: Incoming, settings: Settings, query: bytes) -> str:
-    """This site's URL for the request, with ``query``; raises HostError
-    unless its origin is one the operator allowed."""
-    origin = trusted_origin(
+def site_origin(incoming: Incoming, settings: Settings) -> str:
+    """The request's origin, if it is one the operator allowed; else HostError."""
+    return trusted_origin(
         incoming.scheme, incoming.host, origins=settings.origins,
         host_names=settings.host_names, trust_any_host=settings.trust_any_host,
     )
+
+
+def own_url(incoming: Incoming, settings: Settings, query: bytes) -> str:
+    """This site's URL for the request, with ``query``; raises HostError
+    unless its origin is one the operator allowed."""
+    origin = site_origin(incoming, settings)
     return site_url(origin, incoming.path, query)
 
 

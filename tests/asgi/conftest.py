@@ -3,7 +3,6 @@ test WLS, and a TestClient that knows the Ucam-WebAuth round trip."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from tests.servers import Uvicorn
 
 from raven.asgi import RavenMiddleware, RavenUser, logout, raven_user
 from raven.flow import State
@@ -182,38 +182,6 @@ def fastapi_app() -> Callable[..., FastAPI]:
 @pytest.fixture
 def raven_settings() -> Callable[..., dict[str, Any]]:
     return settings_dict
-
-
-class Uvicorn:
-    """An ASGI app served by uvicorn on 127.0.0.1, on a free port, in a
-    thread; ``build(url)`` makes the app once its own origin is known."""
-
-    def __init__(self, build: Callable[[str], Any]) -> None:
-        import socket
-
-        import uvicorn
-
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        config = uvicorn.Config(build(self.url), log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run,
-                                       kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def __enter__(self) -> Uvicorn:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:  # poll, with a deadline
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            self.thread.join(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.socket.close()
 
 
 @pytest.fixture

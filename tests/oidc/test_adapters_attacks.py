@@ -11,23 +11,21 @@ in test_adapters_entra.py.)"""
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from guard_site import build_wsgi, starlette_site
 from tests.browsing import HTTPBrowser
-from werkzeug.serving import make_server
+from tests.servers import Uvicorn, Werkzeug
 
 from raven.flask_glue import AuthDecorator
 from raven.oidc.testprovider import site_settings
 from raven.wls.server import LiveServer
 
 from .attacks import ATTACKS, Attack, AttackProvider
-from .test_adapters_entra import SECRET, _free_socket
+from .test_adapters_entra import SECRET
 
 LOGIN_ATTACKS = [a for a in ATTACKS if a.journey == "login"]
 
@@ -47,39 +45,16 @@ def _options(provider: AttackProvider, attack: Attack, origin: str) -> dict[str,
             "origin": origin}
 
 
-def _wsgi(provider: AttackProvider, attack: Attack) -> Callable[[], None] | Any:
-    sock, url = _free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    server = make_server("127.0.0.1", port, build_wsgi(secret_key=SECRET,
-                                                         **_options(provider, attack, url)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.shutdown()
-        thread.join(10)
-    return url, "/admin/page", stop
+def _wsgi(provider: AttackProvider, attack: Attack) -> Any:
+    server = Werkzeug(lambda url: build_wsgi(secret_key=SECRET,
+                                              **_options(provider, attack, url))).__enter__()
+    return server.url, "/admin/page", server.__exit__
 
 
 def _asgi(provider: AttackProvider, attack: Attack) -> Any:
-    import uvicorn
-
-    sock, url = _free_socket()
-    app = starlette_site(secret_key=SECRET, **_options(provider, attack, url))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # poll, with a deadline
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-    return url, "/admin/page", stop
+    server = Uvicorn(lambda url: starlette_site(secret_key=SECRET,
+                                                **_options(provider, attack, url))).__enter__()
+    return server.url, "/admin/page", server.__exit__
 
 
 def _flask(provider: AttackProvider, attack: Attack) -> Any:

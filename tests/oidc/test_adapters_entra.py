@@ -7,15 +7,12 @@ unchanged."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 from guard_site import build_wsgi, starlette_site
 from tests.browsing import HTTPBrowser
-from werkzeug.serving import make_server
+from tests.servers import Uvicorn, Werkzeug
 
 from raven.oidc.testprovider import create_app as create_provider
 from raven.oidc.testprovider import site_settings
@@ -36,42 +33,16 @@ def _settings(provider: str, origin: str) -> dict[str, str]:
     return {**chosen, "origin": origin, "secret_key": SECRET}
 
 
-def _free_socket() -> tuple[socket.socket, str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
 @pytest.fixture
 def wsgi_site(provider: str) -> Iterator[str]:
-    sock, url = _free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    server = make_server("127.0.0.1", port, build_wsgi(**_settings(provider, url)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield url
-    server.shutdown()
-    thread.join(10)
+    with Werkzeug(lambda url: build_wsgi(**_settings(provider, url))) as server:
+        yield server.url
 
 
 @pytest.fixture
 def asgi_site(provider: str) -> Iterator[str]:
-    import uvicorn
-
-    sock, url = _free_socket()
-    server = uvicorn.Server(uvicorn.Config(starlette_site(**_settings(provider, url)),
-                                          log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # poll, with a deadline
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield url
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with Uvicorn(lambda url: starlette_site(**_settings(provider, url))) as server:
+        yield server.url
 
 
 @pytest.mark.parametrize("served", ["wsgi_site", "asgi_site"])

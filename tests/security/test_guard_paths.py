@@ -15,14 +15,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from guard_site import build_wsgi, starlette_site
-from werkzeug.serving import make_server
+from tests.servers import Uvicorn, Werkzeug
 
 HERE = Path(__file__).resolve().parent
 WLS = "http://127.0.0.1:5001"
@@ -80,41 +79,14 @@ def gunicorn() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def werkzeug() -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = make_server("127.0.0.1", port, build_wsgi(wls=WLS, origin=url, secret_key=SECRET))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield url
-    finally:
-        server.shutdown()
-        thread.join(10)
+    with Werkzeug(lambda url: build_wsgi(wls=WLS, origin=url, secret_key=SECRET)) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
 def uvicorn() -> Iterator[str]:
-    import uvicorn as server_module
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = starlette_site(wls=WLS, origin=url, secret_key=SECRET)
-    server = server_module.Server(server_module.Config(app, log_level="warning",
-                                                       lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # poll, with a deadline
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with Uvicorn(lambda url: starlette_site(wls=WLS, origin=url, secret_key=SECRET)) as server:
+        yield server.url
 
 
 SERVERS = ["gunicorn", "werkzeug", "uvicorn"]

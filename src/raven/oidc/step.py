@@ -26,8 +26,9 @@ from ..flow import (
     State,
     _refuse,
     shown,
+    site_origin,
 )
-from ..origin import HostError, trusted_origin
+from ..origin import HostError
 from ..settings import Settings
 from .errors import OIDCError
 from .http import Fetch, HTTPResponse, failed
@@ -109,10 +110,7 @@ def complete(
                        "or the cookie is not sent back from the login service",
                        retry_url="/")
     try:
-        origin = trusted_origin(
-            incoming.scheme, incoming.host, origins=settings.origins,
-            host_names=settings.host_names, trust_any_host=settings.trust_any_host,
-        )
+        origin = site_origin(incoming, settings)
     except HostError as exc:
         return _refuse(incoming, 400, "host", "bad_request", str(exc))
     try:

@@ -23,10 +23,15 @@ $(OLDEST)/.installed: pyproject.toml tests/oldest.txt
 	$(OLDEST)/bin/python -m pip install --quiet -e '.[test]' -c tests/oldest.txt
 	touch $@
 
+# axe-core, for the browser tests' accessibility checks (tests/e2e).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --no-save --no-audit --no-fund axe-core
+
 demo: $(VENV)/.installed
 	$(VENV)/bin/raven demo
 
-test: $(VENV)/.installed $(OLDEST)/.installed
+test: $(VENV)/.installed $(OLDEST)/.installed $(AXE)
 	$(VENV)/bin/ruff check src tests benchmarks docs fuzz
 	$(VENV)/bin/mypy
 	$(PY) -m pytest

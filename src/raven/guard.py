@@ -406,14 +406,15 @@ class RouteSettings:
                     f"every route: set {name}=None for the whole site, and a stricter "
                     "rule on the routes that need one"
                 )
-        Settings.from_config(None, {**rules, "can_trust_request_host": True})
+        Settings.from_config(None, {**rules, "can_trust_request_host": True}, warn=False)
 
     def __call__(self, rules: Mapping[str, Any]) -> Settings:
         key = tuple(sorted((k, _hashable(v)) for k, v in rules.items()))
         found = self._made.get(key)
         if found is None:
-            found = self._made[key] = Settings.from_config(self._config,
-                                                           {**self._given, **rules})
+            # The site's own settings said it already if the demo key is trusted.
+            found = self._made[key] = Settings.from_config(
+                self._config, {**self._given, **rules}, warn=False)
         return found
 
 

@@ -484,3 +484,15 @@ def test_a_site_may_send_scripts_to_the_wls_too(adapter):
 def test_one_flask_view_may_send_scripts_to_the_wls():
     app, _ = build_app(AuthDecorator(api_401=False))
     assert Browser(app).get("/page", headers={"Accept": "application/json"}).status_code == 303
+
+
+def test_the_demo_key_warning_is_said_once_not_per_route_rule(caplog):
+    import logging
+
+    app = _fastapi_sockets()  # the middleware and two route rule sets
+    with caplog.at_level(logging.WARNING, logger="raven"):
+        browser = AsgiBrowser(app)
+        browser.login("/home", ptags={"current", "staff"})
+        _socket(browser, "/ws-staff", BASE)
+    # once, from the middleware's own settings (built on the first request)
+    assert len([r for r in caplog.records if "demo key" in r.getMessage()]) == 1

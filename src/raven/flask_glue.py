@@ -459,11 +459,20 @@ def _incoming(environ: dict[str, Any], stored: object, store: Any) -> Incoming:
     return Incoming(
         method, environ["wsgi.url_scheme"], host, path.decode("utf-8", "replace"),
         environ.get("QUERY_STRING", "").encode("latin-1"), environ.get("REMOTE_ADDR", ""),
-        state_came_back=stored is not None or bool(store),
+        state_came_back=stored is not None or bool(store) or _session_cookie_sent(environ),
         navigation=flow.is_navigation(method, environ.get("HTTP_SEC_FETCH_MODE"),
                                       environ.get("HTTP_SEC_FETCH_DEST"),
                                       environ.get("HTTP_ACCEPT")),
     )
+
+
+def _session_cookie_sent(environ: dict[str, Any]) -> bool:
+    """Did the browser send the session cookie, though it gave no session
+    (another worker's secret key, a restarted server)? Then it does not
+    refuse cookies, and must not be told it does."""
+    name = current_app.session_interface.get_cookie_name(current_app)
+    return any(part.partition("=")[0].strip() == name
+               for part in environ.get("HTTP_COOKIE", "").split(";"))
 
 
 def _host_names(app: Flask) -> Any:

@@ -420,3 +420,14 @@ def test_async_views_are_wrapped_as_coroutines(make_app):
                       wls.issuer_of("901"))
         ctx.session[SESSION_KEY] = State((), login).dump()
         assert asyncio.run(wrapped()) == "ran"
+
+
+def test_a_session_cookie_that_came_back_unreadable_is_not_called_refused(browser):
+    url, params, _ = browser.start("/")
+    # the same cookie name, signed with another secret (another worker's, a restart's)
+    browser.client.set_cookie("session", "eyJ4IjoxfQ.forged.signature",
+                              domain="www.example.cam.ac.uk")
+    r = browser.come_back(url, make_response(url, params=params))
+    assert r.status_code == 400
+    assert b"refuses cookies" not in r.data
+    assert b"Check that failed: params" in r.data

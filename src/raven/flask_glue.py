@@ -67,6 +67,48 @@ _ERRORS: dict[int, type[HTTPException]] = {
 }
 
 
+#: What a subclass of Request or Response may set for the login flow to use;
+#: anything else it defines would be silently ignored, so it is refused.
+_CLASS_NAMES = frozenset({
+    "__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__slots__",
+    "__annotations__", "__firstlineno__", "__static_attributes__", "__orig_bases__",
+    "__parameters__", "__annotate_func__", "__annotations_cache__",
+})
+_HONOURED = {Request: frozenset({"wls_url"}),
+             Response: frozenset({"keys", "known_atypes", "old_version_ptags"})}
+_INSTEAD = {
+    "check_iact_aauth": "the login flow checks how the user authenticated from the aauth and "
+                        "iact settings (RAVEN_AAUTH, RAVEN_IACT) and response_class."
+                        "known_atypes; decide anything more in check_authorised",
+    "__str__": "requests go to request_class.wls_url (or wls= / RAVEN_WLS), and desc, msg, "
+               "aauth and iact are the decorator's settings",
+}
+
+
+def _refuse_ignored_overrides(cls: type[AuthDecorator]) -> None:
+    """Refuse a request_class or response_class that defines what the flow
+    would not use (python-ucam-webauth's flask_glue called them itself)."""
+    for attribute, base in (("request_class", Request), ("response_class", Response)):
+        given = getattr(cls, attribute)
+        if not (isinstance(given, type) and issubclass(given, base)):
+            raise ConfigurationError(
+                f"{cls.__name__}.{attribute} must be raven.{base.__name__} or a subclass of it"
+            )
+        ignored = sorted(
+            name for klass in given.__mro__[: given.__mro__.index(base)]
+            for name in vars(klass) if name not in _CLASS_NAMES | _HONOURED[base]
+        )
+        if ignored:
+            instead = _INSTEAD.get(ignored[0]) or (
+                f"the login flow uses only {', '.join(sorted(_HONOURED[base]))} of a "
+                f"{base.__name__} subclass"
+            )
+            raise ConfigurationError(
+                f"{cls.__name__}.{attribute} ({given.__qualname__}) overrides "
+                f"{', '.join(ignored)}, which the login flow would ignore: {instead}"
+            )
+
+
 def _remember_given_arguments(init: Callable[..., None]) -> Callable[..., None]:
     """Record which constructor arguments were written out by the caller.
 
@@ -155,6 +197,7 @@ class AuthDecorator:
         if (cls.request_class, cls.response_class, cls.logout_url) != (
             Request, Response, RAVEN_LOGOUT
         ):
+            _refuse_ignored_overrides(cls)
             try:
                 chosen = wls_from_classes(cls.request_class, cls.response_class, cls.logout_url)
                 configured = (

@@ -425,8 +425,9 @@ def _judge(
     expired = settings.expired(login.issue, login.life, login.last, now)
     if expired is not None:
         return _Again(expired, f"login expired ({expired}): back to the WLS")
+    known = getattr(settings.wls, "response_class", Response).known_atypes
     if settings.checks_atypes and not atypes_acceptable(
-        login.auth, login.sso, settings.iact, settings.aauth, Response.known_atypes
+        login.auth, login.sso, settings.iact, settings.aauth, known
     ):
         # The login was made for a laxer page (they share the session).
         return _Again(None, "the login does not meet this page's iact/aauth: back to the WLS")

@@ -41,7 +41,15 @@ MAX_RESPONSE_LENGTH = 16384
 
 
 class Status(enum.IntEnum):
-    """A response status; compares equal to its three-digit code."""
+    """A response status; compares equal to its three-digit code.
+
+    As in python-ucam-webauth, ``status.code`` is that code,
+    ``status.name`` a short lower-case name (``"cancelled"``) and
+    ``status.description`` a sentence. ``Status.CANCELLED``,
+    ``Status["CANCELLED"]`` and ``Status["cancelled"]`` are the same member.
+    ``str(status)`` is the code (``"410"``), where python-ucam-webauth gave
+    the name: use ``status.name`` for that.
+    """
 
     SUCCESS = 200
     CANCELLED = 410
@@ -51,6 +59,25 @@ class Status(enum.IntEnum):
     INTERACTION_REQUIRED = 540
     WAA_NOT_AUTHORISED = 560
     AUTHENTICATION_DECLINED = 570
+    # python-ucam-webauth's names, so that Status[status.name] is status
+    success = 200
+    cancelled = 410
+    noatypes = 510
+    unsupported_version = 520
+    bad_request = 530
+    interaction_required = 540
+    waa_not_authorised = 560
+    authentication_declined = 570
+
+    @property
+    def code(self) -> int:
+        """The three-digit code, as python-ucam-webauth's ``Status.code``."""
+        return int(self._value_)
+
+    @property
+    def name(self) -> str:
+        """The short name python-ucam-webauth gave: ``"cancelled"``."""
+        return str(self._name_).lower()
 
     @property
     def description(self) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,6 +58,10 @@ class WLS:
     keys: Keyring
     kind: str = "other"
     name: str = ""
+    #: The class that parses this WLS's responses: a subclass of
+    #: :class:`raven.Response` may add ``known_atypes`` or set
+    #: ``old_version_ptags`` (:func:`wls_from_classes` keeps the seed's).
+    response_class: type[Response] = field(default=Response, repr=False)
     fingerprints: frozenset[str] = field(init=False)
     _issuers: frozenset[str] = field(init=False, repr=False)
     #: Which protocol: ``raven.oidc.Provider`` says ``"oidc"``.
@@ -102,7 +106,7 @@ class WLS:
 
     def parse(self, text: str | bytes) -> Response:
         """Parse and verify a response, trusting this WLS's keys only."""
-        return Response(text, wls=self)
+        return self.response_class(text, wls=self)
 
     def made(self, issuer: object) -> bool:
         """Was a login recorded with ``issuer`` made by this WLS, with a key
@@ -124,7 +128,8 @@ class WLS:
         return key_fingerprint(self.keys[kid])
 
     def with_keys(self, keys: Keyring) -> WLS:
-        return WLS(self.auth_url, self.logout_url, keys, self.kind)
+        return WLS(self.auth_url, self.logout_url, keys, self.kind,
+                   response_class=self.response_class)
 
     def __repr__(self) -> str:
         return f"<WLS {self.name}: {self.auth_url} kids {','.join(sorted(self.keys))}>"
@@ -283,8 +288,12 @@ def wls_from_classes(
         if (request_class.wls_url, response_class.keys, logout_url) == (
             preset.auth_url, preset.keys, preset.logout_url
         ):
-            return preset
-    return _wls_at(request_class.wls_url, logout_url, response_class.keys)
+            break
+    else:
+        preset = _wls_at(request_class.wls_url, logout_url, response_class.keys)
+    if response_class is Response:
+        return preset
+    return replace(preset, response_class=response_class)
 
 
 __all__ += ["AUTHENTICATE_PATH", "LOGOUT_PATH", "auth_url_for", "wls_from_classes"]

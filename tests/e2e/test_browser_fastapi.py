@@ -25,13 +25,17 @@ pytestmark = pytest.mark.browser
 STAFF = raven_user(require_ptags={"staff"})
 
 
-def build(origin: str, wls: str) -> FastAPI:
+def build(origin: str, **settings: str) -> FastAPI:
+    """The app; ``settings`` choose the login service (``wls=`` for a
+    Ucam-WebAuth WLS, or Entra ID's ``RAVEN_*`` names in lower case)."""
     app = FastAPI()
 
     @app.get("/members", response_class=HTMLResponse)
     def members(user: Annotated[RavenUser, Depends(raven_user)]) -> str:
-        return (f"<p id=hello>Hello, {user.display_name}</p>"
-                "<form method=post action=/logout><button id=logout>Log out</button></form>")
+        return ("<!doctype html><html lang=en><head><title>Members</title></head><body>"
+                f"<main><h1>Members</h1><p id=hello>Hello, {user.display_name}</p>"
+                "<form method=post action=/logout><button id=logout>Log out</button></form>"
+                "</main></body></html>")
 
     @app.get("/staff")
     def staff(user: Annotated[RavenUser, Depends(STAFF)]) -> str:
@@ -39,7 +43,7 @@ def build(origin: str, wls: str) -> FastAPI:
 
     app.post("/logout")(logout)
     app.add_middleware(RavenMiddleware, secret_key="browser test secret, long enough", protect=(),
-                       origin=origin, wls=wls, desc="FastAPI browser test")
+                       origin=origin, desc="FastAPI browser test", **settings)
     return app
 
 
@@ -49,7 +53,7 @@ def site():
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        server = uvicorn.Server(uvicorn.Config(build(url, wls.url), log_level="warning",
+        server = uvicorn.Server(uvicorn.Config(build(url, wls=wls.url), log_level="warning",
                                                lifespan="off"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

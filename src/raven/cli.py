@@ -211,7 +211,8 @@ def wls(
         raise click.UsageError(f"--path and --logout-path are both {auth_path}")
     config["RAVEN_WLS_AUTHENTICATE_PATH"] = auth_path
     config["RAVEN_WLS_LOGOUT_PATH"] = logout_path
-    server = bind_server(create_app(config), host, port, allow_non_loopback)
+    app, provider = _with_local_provider(create_app(config))
+    server = bind_server(app, host, port, allow_non_loopback)
     auth_url = server.url + auth_path
     click.echo(f"python-raven test WLS. {TESTING_ONLY}")
     click.echo(f"  Listening on   {server.url}/   (Ctrl+C stops it)")
@@ -225,9 +226,39 @@ def wls(
     else:
         names = ", ".join(dict.fromkeys(u.name for u in config["RAVEN_WLS_USERS"]))
         click.echo(f"  Users          {names} (test0001-test0500 are off; --test-users adds them)")
+    if provider is None:
+        click.echo("  Entra ID       not served: pip install 'ucam-raven[entra]' adds the local "
+                   "OpenID provider")
+    else:
+        from .oidc.testprovider import site_settings
+
+        click.echo(f"  Entra ID       {server.url}/{provider}/v2.0/.well-known/"
+                   "openid-configuration, the same users")
+        click.echo("  Apps use       " + " ".join(
+            f'{k}="{v}"' for k, v in site_settings(server.url).items()))
     sys.stdout.flush()
     server.serve_forever()
     click.echo("Stopped.")
+
+
+def _with_local_provider(wls_app: Any) -> tuple[Any, str | None]:
+    """The test WLS, and beside it, under the University's tenant id, the
+    local OpenID provider (when the entra extra is installed): one server
+    for both kinds of login service. The tenant id, or None."""
+    try:
+        from .oidc.provider import CAMBRIDGE_TENANT
+        from .oidc.testprovider import create_app
+        provider_app = create_app({"RAVEN_OIDC_TENANT": CAMBRIDGE_TENANT})
+    except ImportError:
+        return wls_app, None
+    prefix = "/" + CAMBRIDGE_TENANT
+
+    def both(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        ours = path == prefix or path.startswith(prefix + "/")
+        return (provider_app if ours else wls_app)(environ, start_response)
+
+    return both, CAMBRIDGE_TENANT
 
 
 # --- raven oidc -------------------------------------------------------------------

@@ -181,3 +181,22 @@ def test_test_users_stay_on_when_asked_or_without_both(serving, own_key, extra):
         url = banner[1].split()[2].rstrip("/")
         assert banner[5].split()[:3] == ["Test", "users", "test0001-test0500,"]
         assert _principal(_log_in(url, "test0001", "test"), public) == "test0001"
+
+
+def test_raven_wls_serves_the_local_openid_provider_beside_the_wls(serving):
+    from tests.browsing import HTTPBrowser
+
+    from raven.oidc.testprovider import site_settings
+
+    with serving("wls", "--port", "0", banner_lines=8) as banner:
+        url = banner[1].split()[2].rstrip("/")
+        tenant = "49a50445-bdfa-4b79-ade3-547b4f3986e9"
+        assert banner[6].split()[:3] == [
+            "Entra", "ID", f"{url}/{tenant}/v2.0/.well-known/openid-configuration,"]
+        expected = " ".join(f'{k}="{v}"' for k, v in site_settings(url).items())
+        assert banner[7].strip() == "Apps use       " + expected
+        discovery = requests.get(f"{url}/{tenant}/v2.0/.well-known/openid-configuration",
+                                 timeout=10).json()
+        assert discovery["issuer"] == f"{url}/{tenant}/v2.0"
+        # the WLS itself still answers beside it
+        assert HTTPBrowser().go(url + "/").status_code == 200

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 import re
 import secrets
 import time
@@ -523,13 +524,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
       path: ``logout.html``, or ``logout`` if that path does not end ``.html``);
     - ``RAVEN_WLS_ALLOWED_HOSTS``: host names or addresses, besides the
       loopback ones, that requests may be addressed to (none);
-    - ``SECRET_KEY``: signs the WLS's session cookie (random by default,
-      so a restart logs everybody out);
+    - ``SECRET_KEY``: signs the WLS's session cookie and login form
+      (``RAVEN_WLS_SECRET_KEY`` from the environment, else random, so a
+      restart logs everybody out and several workers disagree: docs/wls.md);
     - ``SESSION_COOKIE_NAME``: ``raven_wls_session`` by default.
     """
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=secrets.token_bytes(32),
+        # From the environment, if set: every worker of a server must sign
+        # (and check) the login form's token and the cookie with one key.
+        SECRET_KEY=os.environ.get("RAVEN_WLS_SECRET_KEY") or secrets.token_bytes(32),
         SESSION_COOKIE_NAME=COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -149,7 +149,9 @@ def python_steps(text: str) -> int:
 @pytest.mark.parametrize("kind", FAMILIES)
 def test_python_steps_do_not_grow_with_the_input(kind):
     lengths = (500, 1000, 2000, 4000, 8000, 15000)
-    steps = {n: python_steps(FAMILIES[kind](n)) for n in lengths}
+    # The fewest of three: a garbage collection that runs a finaliser in the
+    # middle of one call counts steps that are not the parser's.
+    steps = {n: min(python_steps(FAMILIES[kind](n)) for _ in range(3)) for n in lengths}
     assert all(len(FAMILIES[kind](n)) <= 16384 for n in lengths)
     assert steps[500] > 10  # the tracer saw the parser
     for n in lengths:  # at most a few steps more each time the length doubles

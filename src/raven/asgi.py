@@ -226,7 +226,8 @@ class RavenMiddleware:
     ) -> Response | None:
         """The core's decision for this request, as None (go on) or an answer."""
         decision: flow.Decision | None = flow.current(
-            scope.get("query_string", b""), context.stored, settings, context.now, authorise)
+            scope.get("query_string", b""), context.stored, settings, context.now, authorise,
+            _HTTP_SCHEME.get(scope["scheme"], scope["scheme"]), _host(scope))
         if decision is None:
             decision = flow.decide(_incoming(scope, context.came_back), context.stored,
                                    settings, context.now, guard.new_token, authorise)
@@ -475,10 +476,7 @@ def logout_answer(scope: Scope, context: _Context) -> Response:
 
 
 def _incoming(scope: Scope, came_back: bool) -> Incoming:
-    host = _header(scope, b"host")
-    if host is None:
-        server = scope.get("server") or ("", "")
-        host = f"{server[0]}:{server[1]}"
+    host = _host(scope)
     method = scope.get("method", "GET")
     return Incoming(
         method, str(_HTTP_SCHEME.get(scope["scheme"], scope["scheme"])),
@@ -492,6 +490,14 @@ def _incoming(scope: Scope, came_back: bool) -> Incoming:
 
 #: A websocket's origin is that of the page that opened it.
 _HTTP_SCHEME = {"ws": "http", "wss": "https"}
+
+
+def _host(scope: Scope) -> str:
+    host = _header(scope, b"host")
+    if host is None:
+        server = scope.get("server") or ("", "")
+        host = f"{server[0]}:{server[1]}"
+    return host
 
 
 def _client(scope: Scope) -> str:

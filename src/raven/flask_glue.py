@@ -290,7 +290,7 @@ class AuthDecorator:
         now = time.time()
         decision: flow.Decision | None = flow.current(
             environ.get("QUERY_STRING", "").encode("latin-1"), stored, fs.settings, now,
-            fs.authorise,
+            fs.authorise, environ["wsgi.url_scheme"], _host(environ),
         )
         if decision is None:
             decision = flow.decide(_incoming(environ, stored, store), stored, fs.settings, now,
@@ -492,9 +492,7 @@ class _FlaskSettings:
 def _incoming(environ: dict[str, Any], stored: object, store: Any) -> Incoming:
     # Straight from the WSGI environ (as ProxyFix leaves it): this runs on
     # every request, and Werkzeug's properties would each parse again.
-    host = environ.get("HTTP_HOST") or (
-        f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
-    )
+    host = _host(environ)
     # As Werkzeug's request.path: leading slashes of PATH_INFO folded into one.
     path = (environ.get("SCRIPT_NAME", "").rstrip("/") + "/"
             + environ.get("PATH_INFO", "").lstrip("/")).encode("latin-1")
@@ -507,6 +505,11 @@ def _incoming(environ: dict[str, Any], stored: object, store: Any) -> Incoming:
                                       environ.get("HTTP_SEC_FETCH_DEST"),
                                       environ.get("HTTP_ACCEPT")),
     )
+
+
+def _host(environ: dict[str, Any]) -> str:
+    return environ.get("HTTP_HOST") or (  # type: ignore[no-any-return]
+        f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}")
 
 
 def _session_cookie_sent(environ: dict[str, Any]) -> bool:

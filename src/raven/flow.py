@@ -370,6 +370,13 @@ def decide(
                 step.complete(incoming, State.load(stored), settings, now),
                 settings.wls.fetch if fetch == "settings" else fetch,  # type: ignore[attr-defined]
             )
+    if not trusted(incoming.scheme, incoming.host, settings):
+        # Every answer, a logged-in one too, is for one of the site's own
+        # origins only (see the settings' origin rules).
+        try:
+            site_origin(incoming, settings)
+        except HostError as exc:
+            return _refuse(incoming, 400, "host", "bad_request", str(exc))
     try:
         values, rest = split_response(incoming.query)
     except ValueError:
@@ -389,6 +396,8 @@ def current(
     settings: Settings,
     now: float,
     authorise: Callable[[str, frozenset[str]], bool] | None = None,
+    scheme: str | None = None,
+    host: str | None = None,
 ) -> Allow | Refuse | None:
     """The usual request, decided from its raw query and the stored state
     alone: the Allow (or the 403 Refuse) that :func:`decide` would give, or
@@ -401,6 +410,8 @@ def current(
         return None
     if values or (settings.wls.protocol == "oidc" and b"state=" in query):
         return None
+    if host is not None and not trusted(scheme or "http", host, settings):
+        return None  # decide answers it: 400
     verdict = _judge(State.load(stored), settings, now, authorise)
     return None if isinstance(verdict, _Again) else verdict
 
@@ -552,6 +563,24 @@ def split_response(query: bytes) -> tuple[list[str], bytes]:
         else:
             kept.append(part)
     return values, "&".join(kept).encode("utf-8")
+
+
+def trusted(scheme: str, host: str, settings: Settings) -> bool:
+    """Is ``scheme://host`` one of the site's origins? Remembered per
+    settings for the few host strings a site sees: a lookup a request."""
+    seen: dict[tuple[str, str], bool] = settings.__dict__.setdefault("_trusted_hosts", {})
+    verdict = seen.get((scheme, host))
+    if verdict is None:
+        try:
+            trusted_origin(scheme, host, origins=settings.origins,
+                           host_names=settings.host_names,
+                           trust_any_host=settings.trust_any_host)
+            verdict = True
+        except HostError:
+            verdict = False
+        if len(seen) < 64:  # bounded: a client may send any Host
+            seen[(scheme, host)] = verdict
+    return verdict
 
 
 def site_origin(incoming: Incoming, settings: Settings) -> str:

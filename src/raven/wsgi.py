@@ -128,6 +128,7 @@ class RavenMiddleware:
             return self.app(environ, self._wrap(start_response, []))
         decision: flow.Decision | None = flow.current(
             _raw(environ.get("QUERY_STRING", "")), stored, self.settings, now, authorise,
+            environ.get("wsgi.url_scheme", "http"), _host(environ),
         )
         if decision is None:
             decision = flow.decide(_incoming(environ, read.came_back), stored, self.settings,
@@ -252,9 +253,7 @@ def _raw(native: str) -> bytes:
 
 
 def _incoming(environ: WSGIEnvironment, came_back: bool) -> Incoming:
-    host = environ.get("HTTP_HOST") or (
-        f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
-    )
+    host = _host(environ)
     method = environ.get("REQUEST_METHOD", "GET").upper()
     return Incoming(
         method, environ.get("wsgi.url_scheme", "http"),
@@ -265,6 +264,11 @@ def _incoming(environ: WSGIEnvironment, came_back: bool) -> Incoming:
                                       environ.get("HTTP_SEC_FETCH_DEST"),
                                       environ.get("HTTP_ACCEPT")),
     )
+
+
+def _host(environ: WSGIEnvironment) -> str:
+    return environ.get("HTTP_HOST") or (
+        f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}")
 
 
 def _redirect(start_response: StartResponse, location: str,

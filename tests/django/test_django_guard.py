@@ -69,3 +69,10 @@ def test_a_script_gets_401_and_a_page_visit_the_wls(browser):
     assert r["WWW-Authenticate"].startswith('Raven realm="Django test site", login_url="')
     r = browser.get("/protected/", HTTP_SEC_FETCH_MODE="navigate", HTTP_SEC_FETCH_DEST="document")
     assert r.status_code == 303
+
+
+def test_a_logged_in_request_at_another_port_of_an_allowed_name_is_refused(browser):
+    browser.login("/protected/")
+    assert browser.get("/protected/").status_code == 200
+    r = browser.get("/protected/", HTTP_HOST="www.example.cam.ac.uk:8443")
+    assert r.status_code == 400 and r.raven_check == "host"

@@ -496,3 +496,33 @@ def test_the_demo_key_warning_is_said_once_not_per_route_rule(caplog):
         _socket(browser, "/ws-staff", BASE)
     # once, from the middleware's own settings (built on the first request)
     assert len([r for r in caplog.records if "demo key" in r.getMessage()]) == 1
+
+
+# --- a logged-in request at a host or port the site does not answer to ------------------
+
+WRONG_HOSTS = ["www.example.cam.ac.uk:8443", "evil.example.com", "WWW.EXAMPLE.CAM.AC.UK:444"]
+
+
+@pytest.mark.parametrize("host", WRONG_HOSTS)
+@pytest.mark.parametrize("adapter", ["flask", "wsgi", "asgi"])
+def test_a_logged_in_request_at_another_host_is_refused(adapter, host):
+    if adapter == "flask":
+        # RAVEN_ORIGIN alone (no TRUSTED_HOSTS, which Werkzeug itself enforces)
+        app, _ = build_app(RAVEN_ORIGIN=BASE, TRUSTED_HOSTS=None)
+        visitor: Any = Browser(app)
+        visitor.login("/")
+        r = visitor.client.get("/page", base_url=BASE, headers={"Host": host})
+        assert visitor.client.get("/page", base_url=BASE).status_code == 200  # the control
+    elif adapter == "wsgi":
+        visitor = Visitor(wsgi_site())
+        visitor.login("/home")
+        r = visitor.get("/home", headers={"Host": host})
+        assert visitor.get("/home").status_code == 200
+    else:
+        visitor = AsgiBrowser(asgi_site())
+        visitor.login("/home")
+        r = visitor.get("/home", headers={"Host": host})
+        assert visitor.get("/home").status_code == 200
+    assert r.status_code == 400
+    text = r.get_data(as_text=True) if hasattr(r, "get_data") else r.text
+    assert "Check that failed: host" in text

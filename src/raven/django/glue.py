@@ -217,7 +217,7 @@ def guard(
         stored = request.session.get(SESSION_KEY)
         if stored is not None and django_login_matches(request):
             decision = flow.current(raw_query(request), stored, raven.settings, time.time(),
-                                    authorise)
+                                    authorise, request.scheme or "http", request.get_host())
             if decision is not None:
                 flow.emit(decision, logger)
     if decision is None:

@@ -76,3 +76,24 @@ def test_a_logged_in_request_at_another_port_of_an_allowed_name_is_refused(brows
     assert browser.get("/protected/").status_code == 200
     r = browser.get("/protected/", HTTP_HOST="www.example.cam.ac.uk:8443")
     assert r.status_code == 400 and r.raven_check == "host"
+
+
+def test_a_refused_tab_never_ends_another_tabs_login(browser):
+    """Tab B set off with the session key tab A's login has since replaced:
+    B's refusal must leave A's session cookie alone."""
+    from django.conf import settings as django_settings
+
+    from raven.testing import make_response
+
+    from .conftest import Browser
+
+    url, params, _ = browser.start("/protected/")
+    old_key = browser.client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    assert browser.come_back(url, make_response(url, params=params)).status_code == 303
+    assert browser.client.cookies[django_settings.SESSION_COOKIE_NAME].value != old_key
+    tab_b = Browser()  # the same browser, a request sent before A's answer arrived
+    tab_b.client.cookies[django_settings.SESSION_COOKIE_NAME] = old_key
+    refused = tab_b.come_back(url, make_response(url, params="another-tab's-token"))
+    assert refused.status_code == 400  # not its token: refused, as it should be
+    assert django_settings.SESSION_COOKIE_NAME not in refused.cookies  # no deletion sent
+    assert browser.get("/protected/").status_code == 200  # A is still logged in

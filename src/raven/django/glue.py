@@ -238,8 +238,20 @@ def answer(request: HttpRequest, decision: flow.Decision, location: str) -> Http
         return redirect(decision.location)
     if isinstance(decision, Refuse):
         save(request, decision.state)
+        _keep_another_tabs_session(request)
         return page(request, decision)
     return redirect(location)  # Allow: already logged in
+
+
+def _keep_another_tabs_session(request: HttpRequest) -> None:
+    """A refusal must not end a login made in another tab. When a tab's
+    login gives the session a new key, a second tab may still arrive with
+    the old one: Django finds no such session, and would delete the cookie
+    as it answers, the other tab's fresh login with it. Nothing of this
+    request's is worth keeping then, so Django is not told a cookie came."""
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key is None and not session.modified:
+        request.COOKIES.pop(django_settings.SESSION_COOKIE_NAME, None)
 
 
 def complete(request: HttpRequest, decision: LoggedIn, location: str) -> HttpResponseBase:

@@ -68,7 +68,7 @@ def incoming(request: HttpRequest) -> Incoming | Refuse:
         host = request.get_host()  # Django's ALLOWED_HOSTS; the core adds the origin rules
     except DisallowedHost as exc:
         return _host_refusal(request, str(exc))
-    request.__dict__[_HOST_ALLOWED] = True
+    request.__dict__[_HOST_ALLOWED] = host
     method = request.method or "GET"
     return Incoming(
         method, request.scheme or "http", host, request.path,
@@ -84,17 +84,19 @@ def incoming(request: HttpRequest) -> Incoming | Refuse:
 _HOST_ALLOWED = "_raven_host_allowed"
 
 
-def host_allowed(request: HttpRequest) -> bool:
-    """Does Django allow the request's host (``ALLOWED_HOSTS``)? Asked of
-    Django once per request; a refused host is refused by :func:`incoming`."""
-    if request.__dict__.get(_HOST_ALLOWED):
-        return True
+def host_allowed(request: HttpRequest) -> str | None:
+    """The request's host if Django allows it (``ALLOWED_HOSTS``), else None.
+    Asked of Django once per request; a refused host is refused by
+    :func:`incoming`."""
+    host: str | None = request.__dict__.get(_HOST_ALLOWED)
+    if host is not None:
+        return host
     try:
-        request.get_host()
+        host = request.get_host()
     except DisallowedHost:
-        return False
-    request.__dict__[_HOST_ALLOWED] = True
-    return True
+        return None
+    request.__dict__[_HOST_ALLOWED] = host
+    return host
 
 
 def raw_query(request: HttpRequest) -> bytes:
@@ -211,13 +213,14 @@ def guard(
 ) -> HttpResponseBase | Login:
     """For a protected view: its login, or the answer to give instead."""
     decision: flow.Decision | None = None
-    if hasattr(request, "session") and host_allowed(request):
+    host = host_allowed(request) if hasattr(request, "session") else None
+    if host is not None:
         # The usual request: the stored login, with the Django login it
         # made, lets it through (or is refused it) without describing it.
         stored = request.session.get(SESSION_KEY)
         if stored is not None and django_login_matches(request):
             decision = flow.current(raw_query(request), stored, raven.settings, time.time(),
-                                    authorise, request.scheme or "http", request.get_host())
+                                    authorise, request.scheme or "http", host)
             if decision is not None:
                 flow.emit(decision, logger)
     if decision is None:

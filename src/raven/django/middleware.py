@@ -50,7 +50,7 @@ class RavenMiddleware:
         session = getattr(request, "session", None)
         if session is None or not glue.is_raven_backend(session.get(auth.BACKEND_SESSION_KEY)):
             return None
-        if not glue.host_allowed(request):
+        if glue.host_allowed(request) is None:
             # A host Django refuses: the login cannot be checked, so this
             # request is anonymous (the session stays; the views refuse the host).
             logger.warning("a request from %s at a host Django refuses: its Raven login is "

@@ -5,8 +5,11 @@ The project's code is the one every other Django test uses."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from tests.browsing import HTTPBrowser
+from tests.oidc.attacks import ATTACKS, AttackProvider
 
 from raven.oidc.testprovider import create_app as create_provider
 from raven.oidc.testprovider import site_settings
@@ -47,4 +50,45 @@ def test_an_alumnus_is_refused_at_login_and_is_nobody(site):
     refused = browser.log_in(browser.go(site + "/members/"), "test0450", "test")
     assert refused.status_code == 403
     whoami = browser.go(site + "/", headers={"Accept": "application/json"}).json()
+    assert whoami["user"] is None
+
+
+# --- the relying party's attack list, against the Django app -----------------------------
+
+
+@pytest.fixture(scope="module")
+def attacking():
+    attackable = AttackProvider()
+    server = LiveServer(attackable).start()
+    attackable.url = server.url
+    yield attackable
+    server.stop()
+
+
+@pytest.mark.parametrize("attack", [a for a in ATTACKS if a.journey == "login"],
+                         ids=lambda a: a.id)
+def test_each_attack_is_refused_by_the_django_app(live_server, settings, attacking, attack,
+                                                  caplog):
+    url = live_server.url.replace("//localhost:", "//127.0.0.1:")
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.RAVEN_ORIGIN = url
+    for name, value in {**site_settings(attacking.url), **attack.settings()}.items():
+        setattr(settings, name, value)
+    settings.RAVEN_OIDC_REDIRECT_PATH = "/accounts/raven/return/"
+    attacking.attack = attack
+    attacking.forged.clear()
+    try:
+        browser = HTTPBrowser()
+        form = browser.go(url + "/members/")
+        with caplog.at_level(logging.WARNING, logger="raven"):
+            refused = browser.log_in(form, "test0001", "test")
+    finally:
+        attacking.attack = None
+    assert refused.status_code == attack.status
+    assert f"Check that failed: {attack.check}" in refused.text
+    named = [r for r in caplog.records if f"(check {attack.check})" in r.getMessage()]
+    assert len(named) == 1 and named[0].levelno == logging.WARNING
+    if attack.forge is not None:
+        assert attacking.forged.is_set()
+    whoami = browser.go(url + "/", headers={"Accept": "application/json"}).json()
     assert whoami["user"] is None

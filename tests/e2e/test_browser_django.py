@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from tests.browsing import Form
 
+from raven.oidc.testprovider import create_app as create_provider
 from raven.wls import create_app as create_wls
 from raven.wls.server import LiveServer
+
+from .conftest import axe_violations
 
 PROJECT = Path(__file__).resolve().parents[1] / "django"
 
@@ -34,6 +38,24 @@ def _free_port() -> int:
 def served(tmp_path_factory):
     """(site URL, WLS URL): the project under gunicorn, the WLS in-process."""
     wls = LiveServer(create_wls()).start()
+    with _project(tmp_path_factory, {"RAVENTEST_WLS": wls.url}) as site:
+        yield site, wls.url
+    wls.stop()
+
+
+@pytest.fixture(scope="module")
+def served_by_entra(tmp_path_factory):
+    """(site URL, provider URL): the same project, its settings moved to the
+    local OpenID provider."""
+    provider = LiveServer(create_provider()).start()
+    with _project(tmp_path_factory, {"RAVENTEST_OIDC_AUTHORITY": provider.url}) as site:
+        yield site, provider.url
+    provider.stop()
+
+
+@contextmanager
+def _project(tmp_path_factory, settings: dict[str, str]):
+    """The project under gunicorn (two workers) with these settings."""
     port = _free_port()
     site = f"http://127.0.0.1:{port}"
     env = {
@@ -41,7 +63,7 @@ def served(tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "raventest.settings",
         "PYTHONPATH": os.pathsep.join([str(PROJECT), os.environ.get("PYTHONPATH", "")]),
         "RAVENTEST_DB": str(tmp_path_factory.mktemp("django") / "site.db"),
-        "RAVENTEST_WLS": wls.url,
+        **settings,
         "RAVENTEST_ORIGIN": site,
         "RAVENTEST_HOSTS": "127.0.0.1",
     }
@@ -62,11 +84,10 @@ def served(tmp_path_factory):
                 if gunicorn.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.1)
-        yield site, wls.url
+        yield site
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=10)
-        wls.stop()
 
 
 def test_http_client_logs_in_through_the_wls_form(served):
@@ -132,3 +153,19 @@ def test_a_person_logs_in_to_the_django_site_and_out(served, browser):
     assert driver.find_element(By.ID, "back").get_attribute("href").startswith(site)
     driver.get(site + "/members/")  # nothing left anywhere: the WLS asks again
     wait_for("Log in to the test web login service")
+
+
+def test_a_person_logs_in_through_entra_by_settings_alone(served_by_entra, browser, axe_source):
+    site, provider = served_by_entra
+    browser.get(site + "/")
+    browser.delete_all_cookies()
+    browser.get(site + "/members/")  # @login_required: LOGIN_URL, then the provider
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.current_url.startswith(provider + "/49a50445-bdfa-4b79-ade3-547b4f3986e9/"))
+    assert axe_violations(browser, axe_source) == []
+    browser.find_element(By.ID, "userid").send_keys("test0001")
+    browser.find_element(By.ID, "pwd").send_keys("test")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: "Members' page for test0001" in d.page_source)
+    assert browser.current_url == site + "/members/"

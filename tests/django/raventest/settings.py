@@ -61,5 +61,11 @@ LOGIN_REDIRECT_URL = "/"
 RAVEN_WLS = os.environ.get("RAVENTEST_WLS", "http://127.0.0.1:5001")
 RAVEN_ORIGIN = os.environ.get("RAVENTEST_ORIGIN", "https://www.example.cam.ac.uk")
 RAVEN = {"DESC": "Django test site"}
+# The same site moved to Entra ID by settings alone (the local OpenID provider).
+if os.environ.get("RAVENTEST_OIDC_AUTHORITY"):
+    from raven.oidc.testprovider import site_settings
+
+    globals().update(site_settings(os.environ["RAVENTEST_OIDC_AUTHORITY"]))
+    RAVEN_OIDC_REDIRECT_PATH = "/accounts/raven/return/"  # the app's return view
 # The project's origin looks public but is never served: the local test WLS is fine.
 SILENCED_SYSTEM_CHECKS = ["raven.W007"]

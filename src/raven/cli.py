@@ -211,7 +211,7 @@ def wls(
         raise click.UsageError(f"--path and --logout-path are both {auth_path}")
     config["RAVEN_WLS_AUTHENTICATE_PATH"] = auth_path
     config["RAVEN_WLS_LOGOUT_PATH"] = logout_path
-    app, provider = _with_local_provider(create_app(config))
+    app, provider = with_local_provider(create_app(config))
     server = bind_server(app, host, port, allow_non_loopback)
     auth_url = server.url + auth_path
     click.echo(f"python-raven test WLS. {TESTING_ONLY}")
@@ -241,7 +241,7 @@ def wls(
     click.echo("Stopped.")
 
 
-def _with_local_provider(wls_app: Any) -> tuple[Any, str | None]:
+def with_local_provider(wls_app: Any) -> tuple[Any, str | None]:
     """The test WLS, and beside it, under the University's tenant id, the
     local OpenID provider (when the entra extra is installed): one server
     for both kinds of login service. The tenant id, or None."""
@@ -326,7 +326,10 @@ DEMO_PORT = 5000
     "--wls-port", type=click.IntRange(0, 65535), default=WLS_PORT, show_default=True,
     help="Port for the local test WLS (0 picks a free one).",
 )
-def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
+@click.option("--entra", is_flag=True,
+              help="Log in to the protected page through the local OpenID provider "
+              "(Entra ID's shape) instead of the test WLS; needs the entra extra.")
+def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int, entra: bool) -> None:
     """Run the demo application and the local test WLS, wired to each other.
 
     Open the address it prints and log in as test0001, password 'test'.
@@ -338,10 +341,14 @@ def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
 
     if port == wls_port and port != 0:
         raise click.UsageError("--port and --wls-port must differ")
-    running = _running_test_wls(host, wls_port) if wls_port else None
+    running = None if entra or not wls_port else _running_test_wls(host, wls_port)
     wls_server = None
     if running is None:
-        wls_server = bind_server(create_wls(), host, wls_port, allow_non_loopback, "--wls-port")
+        wls_app, provider = with_local_provider(create_wls())
+        if entra and provider is None:
+            raise click.ClickException("--entra needs the local OpenID provider: "
+                                       "pip install 'ucam-raven[entra]'")
+        wls_server = bind_server(wls_app, host, wls_port, allow_non_loopback, "--wls-port")
         wls_url = wls_server.url
     else:
         wls_url = running
@@ -354,6 +361,10 @@ def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
             "RAVEN_WLS": wls_url, "TRUSTED_HOSTS": [host],
             "RAVEN_ORIGIN": demo_server.url,
         }
+        if entra:
+            from .oidc.testprovider import site_settings
+
+            config.update(site_settings(wls_url), RAVEN_DEMO_WLS=wls_url)
         if os.environ.get("RAVEN_DEMO_SECRET_KEY"):
             config["SECRET_KEY"] = os.environ["RAVEN_DEMO_SECRET_KEY"]
         apps.append(create_demo(config))
@@ -371,6 +382,9 @@ def demo(host: str, port: int, allow_non_loopback: bool, wls_port: int) -> None:
                    "and left running)")
     click.echo("  Test users     test0001-test0500, password 'test' "
                "(test0001-test0400 are 'current')")
+    if entra:
+        click.echo("  Entra ID       the protected page logs in through the local OpenID "
+                   "provider beside the test WLS")
     click.echo(f"  Use {host} in the address, not another name for it (such as localhost): "
                "the demo answers to that name only")
     sys.stdout.flush()

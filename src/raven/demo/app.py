@@ -44,7 +44,7 @@ from ..explain import duration, explain, extract, visible
 from ..flask_glue import AuthDecorator
 from ..flow import State, split_response
 from ..protocol import STATUS_CODES, Status
-from ..services import DEFAULT_LOCAL_WLS, DEMO, LIVE, WLS, local_wls
+from ..services import DEFAULT_LOCAL_WLS, DEMO, LIVE, WLS, local_wls, wls_from_settings
 
 __all__ = ["auth_decorator", "create_app"]
 
@@ -100,7 +100,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.after_request(_security_headers)  # before init_app: runs after the glue's
     settings = auth_decorator.init_app(app)  # a bad RAVEN_* setting fails here, not later
-    app.extensions["raven_demo"] = settings.wls  # the hand-written flow's WLS too
+    # The hand-written flow's WLS: the decorator's, unless that is Entra ID
+    # (the hand-written pages speak Ucam-WebAuth): then the local test WLS.
+    app.extensions["raven_demo"] = (
+        settings.wls if getattr(settings.wls, "protocol", "") != "oidc"
+        else wls_from_settings({"RAVEN_WLS": app.config.get("RAVEN_DEMO_WLS",
+                                                            DEFAULT_LOCAL_WLS)}))
     # The glue's refusal pages extend raven/base.html: give them our layout.
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(TEMPLATES),

@@ -224,3 +224,20 @@ def test_a_long_refusal_is_cut_short(visitor, page):
 def tokens(visitor) -> list[str]:
     """The params tokens the hand-written flow has outstanding."""
     return list(State.load(visitor.session().get("integration_tokens")).tokens)
+
+
+@pytest.mark.parametrize("outcome, kind", [
+    ({"principal": "test0003"}, "Done:"),
+    ({"status": 410}, "Note:"),
+    ({"principal": "test0401", "ptags": set()}, "Error:"),
+])
+def test_each_kind_of_message_says_its_kind_in_words_not_by_colour_alone(visitor, page,
+                                                                         outcome, kind):
+    principal = outcome.pop("principal", None)
+    args = (principal,) if principal else ()
+    r = visitor.login("/integration/login", *args, **outcome)
+    (line,) = page.flash_lines(r)
+    (_, message), = page.flashes(r)
+    assert line == f"{kind} {message}"
+    titled_error = re.search(r"<title>Error: ", r.get_data(as_text=True)) is not None
+    assert titled_error == (kind == "Error:")

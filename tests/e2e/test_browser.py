@@ -156,7 +156,7 @@ def test_the_integration_page_with_both_methods(person):
     person.click("login-raven")
     person.log_in_at_the_wls("test0002")
     person.wait_for("logged in to this site as test0002")
-    assert person.flashes() == ["Logged in as test0002 with Raven (ptags: current)."]
+    assert person.flashes() == ["Done: Logged in as test0002 with Raven (ptags: current)."]
     assert person.url == person.demo + "/integration"
 
     person.click("logout-here")
@@ -166,19 +166,19 @@ def test_the_integration_page_with_both_methods(person):
     person.click("login-username")
     person.wait_for("logged in to this site as alice (via username)")
     assert person.flashes() == [
-        "Logged in as alice with a user name: this site's own login, not Raven."]
+        "Done: Logged in as alice with a user name: this site's own login, not Raven."]
 
     # The WLS session goes on: Raven logs test0002 in again without a password.
     person.click("login-raven")
     person.wait_for("logged in to this site as test0002")
-    assert person.flashes() == ["Logged in as test0002 with Raven (ptags: current)."]
+    assert person.flashes() == ["Done: Logged in as test0002 with Raven (ptags: current)."]
 
     person.fresh_start()
     person.open("/integration")
     person.click("login-raven")
     person.cancel_at_the_wls()
     person.wait_for("You cancelled the Raven login")
-    assert person.flashes() == ["You cancelled the Raven login. Nothing has changed."]
+    assert person.flashes() == ["Note: You cancelled the Raven login. Nothing has changed."]
 
 
 def test_a_built_request_comes_back_to_the_inspector(person):

@@ -157,6 +157,14 @@ def test_cancelling_gets_the_401_page(person, scan):
     assert person.driver.title.startswith("Not logged in")
     assert person.url.startswith(person.demo + "/protected?WLS-Response=1!410!")
     scan()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        for width in (360, 1000):  # the refusal page on a phone and a desktop
+            person.driver.set_window_size(width, 720)
+            assert fits_the_width(person.driver), width
+            person.driver.save_screenshot(str(ARTIFACTS / f"refusal-401-{width}.png"))
+    finally:
+        person.driver.set_window_size(1000, 720)
     person.click("raven-home")  # a way home, not a dead end
     assert person.url == person.demo + "/"
 

@@ -68,9 +68,18 @@ def flashes(response) -> list[str]:
     return [
         (category, re.sub(r"\s+", " ", unescape(message)).strip())
         for category, message in re.findall(
-            r'<li class="flash-(\w+)">(.*?)</li>', block.group(0), re.S
+            r'<li class="flash-(\w+)"><strong class="flash-kind">[^<]*</strong> '
+            r'<span class="flash-text">(.*?)</span></li>', block.group(0), re.S
         )
     ]
+
+
+def flash_lines(response) -> list[str]:
+    """The flashed messages as a person reads them: the kind in words, then the text."""
+    html = response.get_data(as_text=True)
+    block = re.search(r'<ul class="flashes".*?</ul>', html, re.S)
+    items = re.findall(r"<li\b[^>]*>(.*?)</li>", block.group(0), re.S) if block else []
+    return [re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", item))).strip() for item in items]
 
 
 def make_demo(**config: Any):
@@ -102,4 +111,5 @@ def page():
 
     Page.text = staticmethod(text)
     Page.flashes = staticmethod(flashes)
+    Page.flash_lines = staticmethod(flash_lines)
     return Page

@@ -93,7 +93,16 @@ def test_arguments_the_core_refuses_are_a_400_saying_why(visitor, page, fields, 
     r = build(visitor, **fields)
     assert r.status_code == 400
     assert words in page.text(r)
-    assert 'id="go"' not in r.get_data(as_text=True)
+    html = r.get_data(as_text=True)
+    assert 'id="go"' not in html
+    # Said above the form, where it is seen, and tied to the field it is about.
+    assert html.index('id="error"') < html.index("<form")
+    assert re.search(r"<title>Error: Request builder", html)
+    wrong = list(fields)[-1]  # the field the core refuses
+    for name in ("url", "desc", "msg", "params", "aauth"):
+        tag = re.search(rf'<input type="text" id="{name}"[^>]*>', html).group(0)
+        tied = 'aria-invalid="true" aria-describedby="error"' in tag
+        assert tied == (name == wrong), name
 
 
 @pytest.mark.parametrize("fields", [{"wls": "elsewhere"}, {"iact": "maybe"}, {"fail": "no"}])

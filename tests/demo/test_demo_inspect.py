@@ -171,7 +171,11 @@ def test_a_form_without_a_response_comes_back_with_the_error_inline(visitor, pas
     assert r.status_code == 400
     html = r.get_data(as_text=True)
     assert re.search(r'<p class="failed" id="error" role="alert">(.*?)</p>', html).group(1) == (
-        error)
+        "Error: " + error)
+    # The field is marked wrong and described by the message; the title says so first.
+    assert re.search(r'<textarea id="response" [^>]*aria-invalid="true" aria-describedby="error"',
+                     html)
+    assert re.search(r"<title>Error: Response inspector", html)
     assert 'value="http://kept/"' in html and 'value="kept too"' in html
     assert unescape(re.search(r'<textarea [^>]*>(.*?)</textarea>', html, re.S).group(1)) == pasted
     assert 'id="verdict"' not in html

@@ -3,7 +3,9 @@ flashed message for every outcome."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
@@ -41,12 +43,19 @@ def test_logging_in_with_a_user_name(visitor, page):
 
 
 @pytest.mark.parametrize("name", ["", "  ", "-alice", "a" * 33, "<script>x</script>", "é"])
-def test_a_bad_user_name_is_a_400_with_a_message(visitor, page, name):
+def test_a_bad_user_name_is_a_400_with_a_message_at_the_field(visitor, page, name):
     r = visitor.post("/integration/password", {"username": name})
     assert r.status_code == 400
-    assert page.flashes(r)[0][0] == "error"
-    assert "A user name is 1 to 32 letters" in page.flashes(r)[0][1]
-    assert "<script>x" not in r.get_data(as_text=True)
+    html = r.get_data(as_text=True)
+    error = re.search(r'<p class="failed" id="username-error" role="alert">(.*?)</p>', html)
+    assert unescape(error.group(1)).startswith("Error: A user name is 1 to 32 letters")
+    field = re.search(r'<input type="text" id="username"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="username-error"' in field
+    # What was typed is kept, to be corrected rather than typed again.
+    assert unescape(re.search(r'value="([^"]*)"', field).group(1)) == name
+    assert re.search(r"<title>Error: Integration", html)
+    assert page.flashes(r) == []  # said once, at the field
+    assert "<script>x" not in html
     assert visitor.get("/integration/secrets").status_code == 401
 
 
@@ -215,3 +224,20 @@ def test_a_long_refusal_is_cut_short(visitor, page):
 def tokens(visitor) -> list[str]:
     """The params tokens the hand-written flow has outstanding."""
     return list(State.load(visitor.session().get("integration_tokens")).tokens)
+
+
+@pytest.mark.parametrize("outcome, kind", [
+    ({"principal": "test0003"}, "Done:"),
+    ({"status": 410}, "Note:"),
+    ({"principal": "test0401", "ptags": set()}, "Error:"),
+])
+def test_each_kind_of_message_says_its_kind_in_words_not_by_colour_alone(visitor, page,
+                                                                         outcome, kind):
+    principal = outcome.pop("principal", None)
+    args = (principal,) if principal else ()
+    r = visitor.login("/integration/login", *args, **outcome)
+    (line,) = page.flash_lines(r)
+    (_, message), = page.flashes(r)
+    assert line == f"{kind} {message}"
+    titled_error = re.search(r"<title>Error: ", r.get_data(as_text=True)) is not None
+    assert titled_error == (kind == "Error:")

@@ -15,10 +15,18 @@ except ImportError:  # the browser fixture says so: a skip here, a failure on CI
 pytestmark = pytest.mark.browser
 
 class Person:
-    """What someone at the keyboard does: open, type, click, read."""
+    """What someone at the keyboard does: open, type, click, read.
 
-    def __init__(self, driver, demo_url: str, wls_url: str) -> None:
-        self.driver, self.demo, self.wls = driver, demo_url, wls_url
+    Every page they open or wait for is checked with axe-core as well: a
+    violation anywhere fails the test, naming the page.
+    """
+
+    def __init__(self, driver, demo_url: str, wls_url: str, axe: str | None = None) -> None:
+        self.driver, self.demo, self.wls, self.axe = driver, demo_url, wls_url, axe
+
+    def scan(self) -> None:
+        if self.axe is not None:
+            assert axe_violations(self.driver, self.axe) == [], self.driver.current_url
 
     def fresh_start(self) -> None:
         """A browser with no cookies: logged in nowhere, the WLS included."""
@@ -27,6 +35,7 @@ class Person:
 
     def open(self, path: str) -> None:
         self.driver.get(self.demo + path)
+        self.scan()
 
     def click(self, element_id: str) -> None:
         self.driver.find_element(By.ID, element_id).click()
@@ -42,6 +51,7 @@ class Person:
         # such errors only mean "not yet".
         WebDriverWait(self.driver, 10, ignored_exceptions=(WebDriverException,)
                       ).until(lambda d: words in self.text)
+        self.scan()
         return self.text
 
     @property
@@ -68,8 +78,8 @@ class Person:
 
 
 @pytest.fixture
-def person(browser, servers) -> Person:
-    p = Person(browser, *servers)
+def person(browser, servers, axe_source) -> Person:
+    p = Person(browser, *servers, axe=axe_source)
     p.fresh_start()
     return p
 
@@ -147,6 +157,14 @@ def test_cancelling_gets_the_401_page(person, scan):
     assert person.driver.title.startswith("Not logged in")
     assert person.url.startswith(person.demo + "/protected?WLS-Response=1!410!")
     scan()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        for width in (360, 1000):  # the refusal page on a phone and a desktop
+            person.driver.set_window_size(width, 720)
+            assert fits_the_width(person.driver), width
+            person.driver.save_screenshot(str(ARTIFACTS / f"refusal-401-{width}.png"))
+    finally:
+        person.driver.set_window_size(1000, 720)
     person.click("raven-home")  # a way home, not a dead end
     assert person.url == person.demo + "/"
 
@@ -156,7 +174,7 @@ def test_the_integration_page_with_both_methods(person):
     person.click("login-raven")
     person.log_in_at_the_wls("test0002")
     person.wait_for("logged in to this site as test0002")
-    assert person.flashes() == ["Logged in as test0002 with Raven (ptags: current)."]
+    assert person.flashes() == ["Done: Logged in as test0002 with Raven (ptags: current)."]
     assert person.url == person.demo + "/integration"
 
     person.click("logout-here")
@@ -166,19 +184,19 @@ def test_the_integration_page_with_both_methods(person):
     person.click("login-username")
     person.wait_for("logged in to this site as alice (via username)")
     assert person.flashes() == [
-        "Logged in as alice with a user name: this site's own login, not Raven."]
+        "Done: Logged in as alice with a user name: this site's own login, not Raven."]
 
     # The WLS session goes on: Raven logs test0002 in again without a password.
     person.click("login-raven")
     person.wait_for("logged in to this site as test0002")
-    assert person.flashes() == ["Logged in as test0002 with Raven (ptags: current)."]
+    assert person.flashes() == ["Done: Logged in as test0002 with Raven (ptags: current)."]
 
     person.fresh_start()
     person.open("/integration")
     person.click("login-raven")
     person.cancel_at_the_wls()
     person.wait_for("You cancelled the Raven login")
-    assert person.flashes() == ["You cancelled the Raven login. Nothing has changed."]
+    assert person.flashes() == ["Note: You cancelled the Raven login. Nothing has changed."]
 
 
 def test_a_built_request_comes_back_to_the_inspector(person):
@@ -193,3 +211,70 @@ def test_a_built_request_comes_back_to_the_inspector(person):
     person.wait_for("Valid: a login of test0003 (ptags: current).")
     assert person.url.startswith(person.demo + "/inspect?WLS-Response=")
     assert "hello from the builder" in person.text
+
+
+def fits_the_width(driver) -> bool:
+    return driver.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_wls_index_and_the_inspector_fit_a_phone(person):
+    person.open("/protected")
+    person.log_in_at_the_wls("test0001")
+    person.wait_for("Hello, test0001")
+    person.open("/builder")
+    person.type("params", "a-rather-long-value-with-no-spaces-" * 3)
+    person.click("build")
+    person.wait_for("In Python")
+    person.click("go")  # the WLS session goes on: straight to the inspector
+    person.wait_for("Valid: a login of test0001")
+    pages = {"inspector": person.url, "builder": person.demo + "/builder",
+             "wls-index": person.wls + "/", "demo-home": person.demo + "/"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        for width in (360, 1000):
+            person.driver.set_window_size(width, 720)
+            for name, url in pages.items():
+                person.driver.get(url)
+                person.wait_for("python-raven")
+                assert fits_the_width(person.driver), (name, width)
+                person.driver.save_screenshot(str(ARTIFACTS / f"{name}-{width}.png"))
+    finally:
+        person.driver.set_window_size(1000, 720)
+
+
+def test_the_builders_error_is_seen_and_tied_to_its_field(person):
+    person.open("/builder")
+    person.type("aauth", "PWD!")
+    person.click("build")
+    person.wait_for("This request cannot be built")
+    driver = person.driver
+    assert driver.title.startswith("Error: ")
+    error = driver.find_element(By.ID, "error")
+    assert error.text.startswith("Error: aauth type 'PWD!' is not a valid type name")
+    # Where it is seen: above the form, inside the window without scrolling.
+    assert driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return r.top >= 0 && "
+        "r.bottom <= window.innerHeight", error)
+    field = driver.find_element(By.ID, "aauth")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.get_attribute("aria-describedby") == "error"
+    assert field.get_attribute("value") == "PWD!"  # kept, to be corrected
+    assert driver.find_element(By.ID, "desc").get_attribute("aria-invalid") is None
+
+
+def test_the_integration_form_keeps_what_was_typed(person):
+    person.open("/integration")
+    person.type("username", "-alice")
+    person.click("login-username")
+    person.wait_for("A user name is 1 to 32 letters")
+    driver = person.driver
+    assert driver.title.startswith("Error: ")
+    field = driver.find_element(By.ID, "username")
+    assert field.get_attribute("value") == "-alice"
+    assert field.get_attribute("aria-invalid") == "true"
+    described = driver.find_element(By.ID, field.get_attribute("aria-describedby"))
+    assert described.text.startswith("Error: A user name is")
+    person.type("username", "alice")
+    person.click("login-username")
+    person.wait_for("logged in to this site as alice")

@@ -18,12 +18,11 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from tests.browsing import Form
+from tests.e2e.conftest import axe_violations
 
 from raven.oidc.testprovider import create_app as create_provider
 from raven.wls import create_app as create_wls
 from raven.wls.server import LiveServer
-
-from .conftest import axe_violations
 
 PROJECT = Path(__file__).resolve().parents[1] / "django"
 
@@ -115,15 +114,19 @@ def test_http_client_logs_in_through_the_wls_form(served):
 
 
 @pytest.mark.browser
-def test_a_person_logs_in_to_the_django_site_and_out(served, browser):
+def test_a_person_logs_in_to_the_django_site_and_out(served, browser, axe_source):
     site, wls = served
     driver = browser
     driver.get(site + "/")
     driver.delete_all_cookies()  # one host: the WLS's cookie goes too
 
-    def wait_for(words: str) -> str:
+    def wait_for(words: str, *, scan: bool = True) -> str:
+        """Wait for ``words``; check the page with axe-core (unless it is one
+        of the test project's bare text pages, which are no HTML documents)."""
         WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
             lambda d: words in d.execute_script("return document.body.innerText"))
+        if scan:
+            assert axe_violations(driver, axe_source) == [], driver.current_url
         return driver.execute_script("return document.body.innerText")
 
     driver.get(site + "/")
@@ -134,7 +137,7 @@ def test_a_person_logs_in_to_the_django_site_and_out(served, browser):
     driver.find_element(By.ID, "userid").send_keys("test0001")
     driver.find_element(By.ID, "pwd").send_keys("test")
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
-    wait_for("Members' page for test0001")
+    wait_for("Members' page for test0001", scan=False)
     assert driver.current_url == site + "/members/"
 
     driver.get(site + "/")
@@ -147,12 +150,13 @@ def test_a_person_logs_in_to_the_django_site_and_out(served, browser):
     WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
         lambda d: d.current_url.startswith(wls + "/auth/logout.html?return=")
         and "Log out of the test web login service" in d.page_source)
+    assert axe_violations(driver, axe_source) == [], driver.current_url
     driver.find_element(By.ID, "logout").click()  # the WLS ends its session by POST only
     wait_for("Logged out of the test web login service")
     assert driver.current_url == wls + "/auth/logout.html"
     assert driver.find_element(By.ID, "back").get_attribute("href").startswith(site)
     driver.get(site + "/members/")  # nothing left anywhere: the WLS asks again
-    wait_for("Log in to the test web login service")
+    wait_for("Log in to the test web login service", scan=False)  # scanned above
 
 
 def test_a_person_logs_in_through_entra_by_settings_alone(served_by_entra, browser, axe_source):

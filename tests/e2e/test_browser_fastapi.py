@@ -20,6 +20,8 @@ from raven.asgi import RavenMiddleware, RavenUser, logout, raven_user
 from raven.wls import create_app as create_wls
 from raven.wls.server import LiveServer
 
+from .conftest import axe_violations
+
 pytestmark = pytest.mark.browser
 
 STAFF = raven_user(require_ptags={"staff"})
@@ -73,31 +75,39 @@ def text(driver) -> str:
     return driver.execute_script("return document.body ? document.body.innerText : ''")
 
 
-def wait_for(driver, words: str) -> str:
+def wait_for(driver, words: str, axe: str | None = None) -> str:
+    """Wait for ``words``; with ``axe`` (axe-core's source), check the page too."""
     WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
         lambda d: words in text(d))
+    if axe is not None:
+        assert axe_violations(driver, axe) == [], driver.current_url
     return text(driver)
 
 
-def test_log_in_see_a_refusal_and_log_out(browser, site):
+def test_log_in_see_a_refusal_and_log_out(browser, site, axe_source):
     url, wls = site
+
+    def seen(words: str) -> str:  # every page reached is checked with axe-core
+        return wait_for(browser, words, axe_source)
+
     browser.get(url + "/")
     browser.delete_all_cookies()
     browser.get(url + "/members")
-    wait_for(browser, "Log in to the test web login service")
+    seen("Log in to the test web login service")
     assert browser.current_url.startswith(wls + "/auth/authenticate.html?")
     browser.find_element(By.ID, "userid").send_keys("test0001")
     browser.find_element(By.ID, "pwd").send_keys("test")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
-    wait_for(browser, "Hello, test0001")
+    seen("Hello, test0001")
     assert browser.current_url == url + "/members"
     browser.get(url + "/staff")
-    assert "You may not see this page" in wait_for(browser, "You may not see this page")
+    assert "You may not see this page" in seen("You may not see this page")
     browser.get(url + "/members")
-    wait_for(browser, "Hello, test0001")
+    seen("Hello, test0001")
     browser.find_element(By.ID, "logout").click()
     WebDriverWait(browser, 10).until(lambda d: d.current_url.startswith(wls))
+    seen("Log out of the test web login service")
     browser.find_element(By.ID, "logout").click()  # the WLS's own button
-    wait_for(browser, "Logged out of the test web login service")
+    seen("Logged out of the test web login service")
     browser.get(url + "/members")
-    wait_for(browser, "Log in to the test web login service")
+    seen("Log in to the test web login service")

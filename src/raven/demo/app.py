@@ -214,9 +214,12 @@ def integration_password() -> Any:
     _check_csrf()
     name = request.form.get("username", "").strip()
     if not _USERNAME.fullmatch(name):
-        flash("A user name is 1 to 32 letters, digits, '.', '_' or '-', "
-              "starting with a letter or digit.", "error")
-        return render_template("integration.html"), 400
+        # Said at the field, with what was typed kept for correcting.
+        return render_template(
+            "integration.html", username=request.form.get("username", "")[:200],
+            username_error="A user name is 1 to 32 letters, digits, '.', '_' or '-', "
+                           "starting with a letter or digit.",
+        ), 400
     session[USER], session[METHOD] = name, "username"
     flash(f"Logged in as {name} with a user name: this site's own login, not Raven.",
           "success")
@@ -316,11 +319,17 @@ def builder() -> Any:
     try:
         built = wls.request(form["url"], **kwargs)
     except RequestError as exc:
-        return render_template("builder.html", form=form, built=None, error=str(exc)), 400
+        field = exc.field if exc.field in _BUILDER_FIELDS else None
+        return render_template("builder.html", form=form, built=None, error=str(exc),
+                               error_field=field), 400
     return render_template(
         "builder.html", form=form, built=built, error=None, wls=wls,
         python=python_call(wls, form["url"], kwargs, built),
     )
+
+
+#: The builder's fields, by the names of Request's arguments (and the form's ids).
+_BUILDER_FIELDS = frozenset({"url", "desc", "msg", "params", "aauth", "iact", "fail"})
 
 
 def _wls_of_kind(kind: str) -> WLS:

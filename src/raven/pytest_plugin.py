@@ -44,7 +44,9 @@ def raven_response() -> Callable[..., str]:
 def raven_wls() -> Iterator[str]:
     """The base URL of a local test WLS serving on 127.0.0.1 for the session.
 
-    Point the application at it with ``RAVEN_WLS = raven_wls``.
+    Point the application at it with ``RAVEN_WLS = raven_wls``; with the
+    ``entra`` extra it also serves the local OpenID provider, for a site
+    configured with ``raven.oidc.testprovider.site_settings(raven_wls)``.
     """
     try:  # Flask is only needed by tests that use it
         from .wls import create_app
@@ -57,5 +59,8 @@ def raven_wls() -> Iterator[str]:
             raise
         pytest.fail(needs("the raven_wls fixture (the local test WLS)", part), pytrace=False)
 
-    with LiveServer(create_app()) as server:
+    from .cli import with_local_provider
+
+    app, _ = with_local_provider(create_app())  # Entra ID's shape too, with its extra
+    with LiveServer(app) as server:
         yield server.url

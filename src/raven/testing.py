@@ -138,11 +138,17 @@ def login(
     The application must trust the demo key, as it does when configured for
     the demo server or a local test WLS: an application configured for live
     Raven is refused with an explanation rather than fooled.
+
+    A site configured for Entra ID is logged in the same way through the
+    local OpenID provider it must then be pointed at (``raven wls`` serves
+    one, and prints the settings): ``principal`` becomes a user there, with
+    ``ptags`` (``current`` puts them in the staff group), and logs in
+    through its form.
     """
     here = path
     answer = _get(client, here)
     for _ in range(_SITE_REDIRECTS):
-        if answer.status_code not in _REDIRECTS or _is_wls_request(answer.headers["Location"]):
+        if answer.status_code not in _REDIRECTS or _is_login_request(answer.headers["Location"]):
             break
         here = urljoin(here, answer.headers["Location"])
         answer = _get(client, here)
@@ -159,6 +165,10 @@ def login(
             "the local test WLS or the demo server (RAVEN_WLS = 'demo' or the local "
             "WLS URL, in Flask's config or Django's settings)"
         )
+    if _is_oidc_request(location):  # Entra ID: the local OpenID provider logs the user in
+        here = _oidc_login(location, principal, ptags, status)
+        answer = _get(client, here)
+        return _follow(client, here, answer) if follow else answer
     query = parse_qs(urlsplit(location).query)
     try:
         url = query["url"][0]
@@ -227,6 +237,69 @@ _SITE_REDIRECTS = 5
 def _is_wls_request(location: str) -> bool:
     query = parse_qs(urlsplit(location).query)
     return "url" in query and "ver" in query
+
+
+def _is_oidc_request(location: str) -> bool:
+    query = parse_qs(urlsplit(location).query)
+    return query.get("response_type") == ["code"] and "state" in query
+
+
+def _is_login_request(location: str) -> bool:
+    return _is_wls_request(location) or _is_oidc_request(location)
+
+
+def _oidc_login(location: str, principal: Any, ptags: Any, status: int) -> str:
+    """At the local OpenID provider (``raven wls`` or ``raven oidc``, which a
+    site under test must be configured for): make ``principal`` a user with
+    ``ptags`` (``current`` puts them in the staff group), log in through its
+    form as a browser would (or cancel, for a status other than 200), and
+    give back the address it returns the browser to."""
+    import http.cookiejar
+    import urllib.request
+
+    from .oidc.testprovider import TEST_USER_ROUTE
+
+    root = location.split("/oauth2/v2.0/authorize", 1)[0]
+    host = urlsplit(location).hostname or ""
+    if root == location or host not in ("127.0.0.1", "localhost", "::1"):
+        raise LoginFlowError(
+            f"the application sends people to {root or location}, not the local OpenID "
+            "provider: under test, point it there (the settings `raven wls` or `raven oidc` "
+            "print)")
+    name = "test0001" if principal is _DEFAULT else str(principal)
+    tags = {"current"} if ptags is _DEFAULT else set(ptags or ())
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
+    password = "raven-testing"
+    try:
+        opener.open(root + TEST_USER_ROUTE, urlencode(
+            {"name": name, "password": password, "ptags": ",".join(sorted(tags))}).encode(),
+            timeout=10).close()
+        with opener.open(location, timeout=10) as page:
+            html = page.read().decode("utf-8", "replace")
+            action = re.search(r'<form[^>]*action="([^"]*)"', html)
+            form_url = urljoin(page.geturl(), unescape(action.group(1)) if action else "")
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+        fields = {k: unescape(v) for k, v in fields.items()}
+        if status == 200:
+            fields.update(userid=name, pwd=password)
+        else:
+            fields["cancel"] = "cancel"
+        opener.open(form_url, urlencode(fields).encode(), timeout=10)
+    except urllib.error.HTTPError as answer:
+        back = answer.headers.get("Location")
+        if answer.code in _REDIRECTS and back:
+            return str(back)
+        raise LoginFlowError(f"the local OpenID provider answered {answer.code}: "
+                             f"{answer.read()[:200]!r}") from None
+    except OSError as exc:
+        raise LoginFlowError(f"cannot reach the local OpenID provider at {root}: {exc}") from None
+    raise LoginFlowError("the local OpenID provider did not send the browser back")
 
 
 def _get(client: Any, url: str) -> Any:

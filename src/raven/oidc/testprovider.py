@@ -319,8 +319,25 @@ def _client_credentials() -> tuple[str, str] | None:
     return None
 
 
+#: Where raven.testing adds a user to log in as (this provider only: it is
+#: for tests, on loopback addresses).
+TEST_USER_ROUTE = "/raven-testing/users"
+
+
 def _add_views(app: Flask, tenant: str) -> None:
     root = f"/{tenant}"
+
+    @app.post(root + TEST_USER_ROUTE)
+    def add_test_user():
+        form = request.form
+        ptags = [t for t in form.get("ptags", "").split(",") if t]
+        try:
+            user = User(form.get("name", ""), form.get("password", ""), frozenset(ptags))
+        except (TypeError, ValueError) as exc:
+            abort(400, str(exc))
+        with _state().lock:
+            _state().users.extra[user.name] = user
+        return "", 204
 
     @app.context_processor
     def facts() -> dict[str, Any]:

@@ -249,15 +249,20 @@ class RavenMiddleware:
 
     async def _callback(self, scope: Scope, context: _Context) -> Response | None:
         """The return from an OpenID provider: its back-channel calls (token,
-        keys) are made in a worker thread, never on the event loop."""
+        keys) never block the event loop."""
         decision: flow.Decision | flow.BackChannel = flow.decide(
             _incoming(scope, context.came_back), context.stored, self.settings, context.now,
             guard.new_token, context.site_rule, fetch=None)
+        from .oidc.http import async_fetch, urllib_fetch
         from .oidc.step import call
 
         fetch = self.settings.wls.fetch  # type: ignore[attr-defined]
         while isinstance(decision, flow.BackChannel):
-            decision = decision.resume(await run_in_threadpool(call, fetch, decision.request))
+            if fetch is urllib_fetch:  # the default: an asynchronous client
+                answer = await async_fetch(decision.request)
+            else:  # the site's own, synchronous: off the event loop
+                answer = await run_in_threadpool(call, fetch, decision.request)
+            decision = decision.resume(answer)
         return self._answer(scope, context, decision, self.settings)
 
     def _set_identity(self, scope: Scope, context: _Context, user: RavenUser) -> None:

@@ -113,3 +113,13 @@ def pytest_runtest_makereport(item, call):
         except Exception as exc:  # the browser itself may be what broke
             report.sections.append(("screenshot", f"none: {exc}"))
     return report
+
+
+def submit_login(driver, userid: str = "test0001", password: str = "test") -> None:
+    """Fill in the login form (the test WLS's, or the local OpenID
+    provider's: the same form) and press its log-in button."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "userid").send_keys(userid)
+    driver.find_element(By.ID, "pwd").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()

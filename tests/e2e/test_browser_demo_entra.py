@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from raven.cli import with_local_provider
@@ -16,7 +15,7 @@ from raven.oidc.testprovider import site_settings
 from raven.wls import create_app as create_wls
 from raven.wls.server import LiveServer
 
-from .conftest import axe_violations
+from .conftest import axe_violations, submit_login
 
 pytestmark = pytest.mark.browser
 TENANT = "49a50445-bdfa-4b79-ade3-547b4f3986e9"
@@ -47,9 +46,7 @@ def test_the_demo_logs_in_through_entra(browser, demo, axe_source):
     wait_for(browser, "Log in")
     assert browser.current_url.startswith(f"{wls}/{TENANT}/oauth2/v2.0/authorize?")
     assert axe_violations(browser, axe_source) == []
-    browser.find_element(By.ID, "userid").send_keys("test0001")
-    browser.find_element(By.ID, "pwd").send_keys("test")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
+    submit_login(browser)
     wait_for(browser, "test0001")
     assert browser.current_url == url + "/protected"
     assert axe_violations(browser, axe_source) == []

@@ -18,7 +18,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from tests.browsing import Form
-from tests.e2e.conftest import axe_violations
+from tests.e2e.conftest import axe_violations, submit_login
 
 from raven.oidc.testprovider import create_app as create_provider
 from raven.wls import create_app as create_wls
@@ -134,9 +134,7 @@ def test_a_person_logs_in_to_the_django_site_and_out(served, browser, axe_source
     driver.find_element(By.ID, "login").click()
     wait_for("Log in to the test web login service")
     assert driver.current_url.startswith(wls + "/auth/authenticate.html?")
-    driver.find_element(By.ID, "userid").send_keys("test0001")
-    driver.find_element(By.ID, "pwd").send_keys("test")
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
+    submit_login(driver)
     wait_for("Members' page for test0001", scan=False)
     assert driver.current_url == site + "/members/"
 
@@ -167,9 +165,7 @@ def test_a_person_logs_in_through_entra_by_settings_alone(served_by_entra, brows
     WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
         lambda d: d.current_url.startswith(provider + "/49a50445-bdfa-4b79-ade3-547b4f3986e9/"))
     assert axe_violations(browser, axe_source) == []
-    browser.find_element(By.ID, "userid").send_keys("test0001")
-    browser.find_element(By.ID, "pwd").send_keys("test")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
+    submit_login(browser)
     WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
         lambda d: "Members' page for test0001" in d.page_source)
     assert browser.current_url == site + "/members/"

@@ -6,14 +6,13 @@ checks the provider's login page and the site's pages."""
 from __future__ import annotations
 
 import pytest
-from selenium.webdriver.common.by import By
 from tests.servers import Uvicorn
 
 from raven.oidc.testprovider import create_app as create_provider
 from raven.oidc.testprovider import site_settings
 from raven.wls.server import LiveServer
 
-from .conftest import axe_violations
+from .conftest import axe_violations, submit_login
 from .test_browser_fastapi import build, wait_for
 
 pytestmark = pytest.mark.browser
@@ -36,9 +35,7 @@ def test_log_in_through_entra_and_see_a_refusal(browser, site, axe_source):
     wait_for(browser, "Log in")
     assert browser.current_url.startswith(provider + "/49a50445-bdfa-4b79-ade3-547b4f3986e9/")
     assert axe_violations(browser, axe_source) == []
-    browser.find_element(By.ID, "userid").send_keys("test0001")
-    browser.find_element(By.ID, "pwd").send_keys("test")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
+    submit_login(browser)
     wait_for(browser, "Hello, test0001")
     assert browser.current_url == url + "/members"
     assert axe_violations(browser, axe_source) == []

@@ -20,7 +20,7 @@ from raven.asgi import RavenMiddleware, RavenUser, logout, raven_user
 from raven.wls import create_app as create_wls
 from raven.wls.server import LiveServer
 
-from .conftest import axe_violations
+from .conftest import axe_violations, submit_login
 
 pytestmark = pytest.mark.browser
 
@@ -95,9 +95,7 @@ def test_log_in_see_a_refusal_and_log_out(browser, site, axe_source):
     browser.get(url + "/members")
     seen("Log in to the test web login service")
     assert browser.current_url.startswith(wls + "/auth/authenticate.html?")
-    browser.find_element(By.ID, "userid").send_keys("test0001")
-    browser.find_element(By.ID, "pwd").send_keys("test")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
+    submit_login(browser)
     seen("Hello, test0001")
     assert browser.current_url == url + "/members"
     browser.get(url + "/staff")

@@ -109,3 +109,18 @@ def test_log_in_see_a_refusal_and_log_out(browser, site, axe_source):
     seen("Logged out of the test web login service")
     browser.get(url + "/members")
     seen("Log in to the test web login service")
+
+
+def test_the_wrong_address_and_a_refused_logout_are_pages_to_go_on_from(browser, site,
+                                                                           axe_source):
+    url, _ = site
+    port = url.rsplit(":", 1)[1]
+    browser.get(f"http://localhost:{port}/members?x=1")  # not the site's origin
+    wait_for(browser, "This is not FastAPI browser test's address", axe_source)
+    link = browser.find_element(By.ID, "right-address")
+    assert link.get_attribute("href") == url + "/members?x=1"
+    link.click()  # the next step works: the same page at the right address
+    wait_for(browser, "Log in to the test web login service", axe_source)
+    browser.get(url + "/raven/logout")  # a logout by GET: refused, with a button instead
+    wait_for(browser, "You have not been logged out", axe_source)
+    assert browser.find_element(By.CSS_SELECTOR, "form[method=post] button").is_displayed()

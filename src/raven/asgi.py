@@ -194,7 +194,7 @@ class RavenMiddleware:
         answer: Response | None
         if self.guard.is_logout(path):
             answer = logout_answer(scope, context)
-        elif scope["path"] == guard.callback_path(self.settings):
+        elif self.guard.is_callback(scope["path"]):
             answer = await self._callback(scope, context)
         elif self.guard.paths.needs_login(path):
             answer = self.decide(scope, context, self.settings, context.site_rule)

@@ -511,6 +511,8 @@ class SiteGuard(NamedTuple):
     #: The middleware's own cookie; None when the framework's session keeps it.
     cookie: LoginCookie | None
     logout_path: str | None
+    #: The OpenID provider's return path (:func:`callback_path`), or None.
+    callback: str | None = None
 
     @classmethod
     def configure(
@@ -539,14 +541,22 @@ class SiteGuard(NamedTuple):
                 cookie = LoginCookie(secret_key, settings, name=cookie_name,
                                      secure=cookie_secure, max_age=cookie_max_age)
             return cls(PathRule(protect, exempt), cookie,
-                       None if logout_path is None else "/" + "/".join(_fold(_split(logout_path))))
+                       None if logout_path is None else "/" + "/".join(_fold(_split(logout_path))),
+                       callback_path(settings))
         except ConfigurationError as exc:
             logger.error("Raven configuration error: %s", exc)
             raise
 
     def is_logout(self, path: str) -> bool:
-        return self.logout_path is not None and (
-            "/" + "/".join(_fold(_split(path))) == self.logout_path)
+        if self.logout_path is None or path == self.logout_path:
+            return path == self.logout_path
+        if "//" not in path and "/." not in path and not path.endswith("/"):
+            return False  # the usual request: nothing to fold, and not the path
+        return "/" + "/".join(_fold(_split(path))) == self.logout_path
+
+    def is_callback(self, path: str) -> bool:
+        """Is ``path`` (script root included) the OpenID provider's return?"""
+        return self.callback is not None and path == self.callback
 
     def logout_url(self, script_root: str) -> str | None:
         return None if self.logout_path is None else script_root + self.logout_path

@@ -145,8 +145,7 @@ class RavenMiddleware:
         return _redirect(start_response, decision.location, cookies)
 
     def _is_callback(self, environ: WSGIEnvironment) -> bool:
-        callback = guard.callback_path(self.settings)
-        return callback is not None and callback == (
+        return self.guard.callback is not None and self.guard.is_callback(
             _text(environ.get("SCRIPT_NAME", "")) + _text(environ.get("PATH_INFO", "")))
 
     def protects(self, path: str) -> bool:

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 from tests.browsing import HTTPBrowser
-from tests.oidc.attacks import ATTACKS, AttackProvider
+from tests.oidc.attacks import ATTACKS, served
 
 from raven.oidc.testprovider import create_app as create_provider
 from raven.oidc.testprovider import site_settings
@@ -58,11 +58,8 @@ def test_an_alumnus_is_refused_at_login_and_is_nobody(site):
 
 @pytest.fixture(scope="module")
 def attacking():
-    attackable = AttackProvider()
-    server = LiveServer(attackable).start()
-    attackable.url = server.url
-    yield attackable
-    server.stop()
+    with served() as attackable:
+        yield attackable
 
 
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if a.journey == "login"],

@@ -37,7 +37,8 @@ import json
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,8 +49,9 @@ from joserfc.jwk import RSAKey
 from raven.oidc.http import timed_fetch
 from raven.oidc.jws import b64url_encode
 from raven.oidc.testprovider import create_app
+from raven.wls.server import LiveServer
 
-__all__ = ["ATTACKS", "Attack", "AttackProvider", "Keys", "by_id"]
+__all__ = ["ATTACKS", "Attack", "AttackProvider", "Keys", "by_id", "served"]
 
 #: An attacker's tenant, and another application's client id.
 OTHER_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -177,6 +179,7 @@ class AttackProvider:
 
     config: dict[str, Any] = field(default_factory=dict)
     attack: Attack | None = None
+    url: str = ""  # where it is served, once it is
 
     def __post_init__(self) -> None:
         self.app = create_app(self.config)
@@ -211,3 +214,15 @@ class AttackProvider:
         headers = [(k, v) for k, v in answered["headers"] if k.lower() != "content-length"]
         start_response(answered["status"], [*headers, ("Content-Length", str(len(body)))])
         return [body]
+
+
+@contextmanager
+def served() -> Iterator[AttackProvider]:
+    """An :class:`AttackProvider` served on 127.0.0.1 (its ``url`` set)."""
+    attackable = AttackProvider()
+    server = LiveServer(attackable).start()
+    attackable.url = server.url
+    try:
+        yield attackable
+    finally:
+        server.stop()

@@ -24,7 +24,7 @@ from raven.flask_glue import AuthDecorator
 from raven.oidc.testprovider import site_settings
 from raven.wls.server import LiveServer
 
-from .attacks import ATTACKS, Attack, AttackProvider
+from .attacks import ATTACKS, Attack, AttackProvider, served
 from .test_adapters_entra import SECRET
 
 LOGIN_ATTACKS = [a for a in ATTACKS if a.journey == "login"]
@@ -32,15 +32,12 @@ LOGIN_ATTACKS = [a for a in ATTACKS if a.journey == "login"]
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[AttackProvider]:
-    attackable = AttackProvider()
-    server = LiveServer(attackable).start()
-    attackable.url = server.url  # type: ignore[attr-defined]
-    yield attackable
-    server.stop()
+    with served() as attackable:
+        yield attackable
 
 
 def _options(provider: AttackProvider, attack: Attack, origin: str) -> dict[str, Any]:
-    chosen = {**site_settings(provider.url), **attack.settings()}  # type: ignore[attr-defined]
+    chosen = {**site_settings(provider.url), **attack.settings()}
     return {**{k.removeprefix("RAVEN_").lower(): v for k, v in chosen.items()},
             "origin": origin}
 
@@ -59,7 +56,7 @@ def _asgi(provider: AttackProvider, attack: Attack) -> Any:
 
 def _flask(provider: AttackProvider, attack: Attack) -> Any:
     app = Flask(__name__)
-    chosen = {**site_settings(provider.url), **attack.settings()}  # type: ignore[attr-defined]
+    chosen = {**site_settings(provider.url), **attack.settings()}
     app.config.update(SECRET_KEY="flask attack site", **chosen)
     auth = AuthDecorator(desc="A site")
 
@@ -100,7 +97,7 @@ def test_each_attack_is_refused_by_every_adapter(provider, adapter, attack, capl
         provider.attack = None  # nobody is logged in: the next visit goes to the provider
         again = browser.http.get(url + page, allow_redirects=False, timeout=10)
         assert again.status_code == 303 and again.headers["Location"].startswith(
-            provider.url)  # type: ignore[attr-defined]
+            provider.url)
     finally:
         provider.attack = None
         stop()

@@ -15,25 +15,21 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 from tests.browsing import Form
-from tests.oidc.attacks import ATTACKS, Attack, AttackProvider, by_id
+from tests.oidc.attacks import ATTACKS, Attack, AttackProvider, by_id, served
 
 from raven import flow
 from raven.flow import Incoming, LoggedIn, LogLine, Refuse, State, ToWLS
 from raven.oidc.http import MAX_TIMEOUT, MIN_TIMEOUT, timed_fetch
 from raven.oidc.testprovider import site_settings
 from raven.settings import Settings
-from raven.wls.server import LiveServer
 
 SITE = "https://site.example"
 
 
 @pytest.fixture(scope="module")
 def provider():
-    attackable = AttackProvider()
-    server = LiveServer(attackable).start()
-    attackable.url = server.url
-    yield attackable
-    server.stop()
+    with served() as attackable:
+        yield attackable
 
 
 def settings_for(provider: AttackProvider, attack: Attack | None) -> Settings:

@@ -122,6 +122,21 @@ class TestBrowser:
         with self.client.session_transaction(base_url=self.base_url) as sess:
             return dict(sess)
 
+    def with_session(self) -> str:
+        """Give the browser a session (as any page that keeps one would):
+        its cookie's value, the id an attacker would plant."""
+        with self.client.session_transaction(base_url=self.base_url) as sess:
+            sess["visited"] = True
+        cookie = self.client.get_cookie("session", domain=urlsplit(self.base_url).hostname)
+        assert cookie is not None
+        return str(cookie.value)
+
+    def pending(self) -> list[str]:
+        """The tokens of the logins under way: their cookies (raven.pending)."""
+        return [cookie.key.rpartition("raven-login-")[2] for cookie in
+                self.client._cookies.values()
+                if "raven-login-" in cookie.key and cookie.value.isdigit()]
+
 
 class HTTPBrowser:
     """``requests`` over real HTTP: cookies kept, redirects followed by hand."""

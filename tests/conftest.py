@@ -28,14 +28,16 @@ class Browser(TestBrowser):
     @property
     def state(self) -> dict[str, Any] | None:
         """The stored state, read by its one reader, flattened: the tokens
-        and, if logged in, the login's fields."""
+        of the logins under way (session and cookies) and, if logged in,
+        the login's fields."""
         with self.client.session_transaction(base_url=self.base_url) as sess:
             stored = sess.get(SESSION_KEY)
-        if stored is None:
+        pending = self.pending()
+        if stored is None and not pending:
             return None
         state = State.load(stored)
         login = {} if state.login is None else state.login._asdict()
-        return {"tokens": list(state.tokens), **login}
+        return {"tokens": [*state.tokens, *pending], **login}
 
     def edit_state(self, **changes: Any) -> None:
         """Change the stored login's fields (as time passing would)."""

@@ -35,7 +35,7 @@ from starlette.exceptions import WebSocketException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from . import flow, guard
+from . import flow, guard, pending
 from .flow import Allow, Incoming, LoggedIn, Refuse, State
 from .settings import ConfigurationError, Settings
 from .templating import Pages
@@ -79,8 +79,8 @@ class _Context:
     """What one request knows: where the state lives, what it holds, and
     what to write back when the answer starts."""
 
-    __slots__ = ("middleware", "session", "stored", "came_back", "write", "rotate", "clear",
-                 "now", "site_rule", "user")
+    __slots__ = ("middleware", "session", "stored", "came_back", "write", "pending", "rotate",
+                 "clear", "now", "site_rule", "user")
 
     def __init__(self, middleware: RavenMiddleware, scope: Scope) -> None:
         self.middleware = middleware
@@ -103,6 +103,7 @@ class _Context:
                                flow.shown(_client(scope)), read.problem)
             self.stored, self.came_back = read.stored, read.came_back
         self.write: object = None  # a State to store, _DELETE, or None: leave it
+        self.pending: list[pending.PendingCookie] = []  # logins under way that start or end
         self.rotate = False  # a login: the session id changes
         self.clear = False  # a new identity: the previous one's data goes
         # The site's rule, asked at most once per request.
@@ -229,7 +230,7 @@ class RavenMiddleware:
             scope.get("query_string", b""), context.stored, settings, context.now, authorise,
             _HTTP_SCHEME.get(scope["scheme"], scope["scheme"]), _host(scope))
         if decision is None:
-            decision = flow.decide(_incoming(scope, context.came_back), context.stored,
+            decision = flow.decide(self._incoming(scope, context), context.stored,
                                    settings, context.now, guard.new_token, authorise)
         return self._answer(scope, context, decision, settings)
 
@@ -237,6 +238,7 @@ class RavenMiddleware:
                 settings: Settings) -> Response | None:
         flow.emit(decision, logger)
         context.store(decision.state)
+        context.pending += pending.changes(decision, context.now, self._secure(scope))
         if isinstance(decision, Allow):
             self._set_identity(scope, context, RavenUser(decision.login, settings))
             return None
@@ -251,7 +253,7 @@ class RavenMiddleware:
         """The return from an OpenID provider: its back-channel calls (token,
         keys) never block the event loop."""
         decision: flow.Decision | flow.BackChannel = flow.decide(
-            _incoming(scope, context.came_back), context.stored, self.settings, context.now,
+            self._incoming(scope, context), context.stored, self.settings, context.now,
             guard.new_token, context.site_rule, fetch=None)
         from .oidc.http import async_fetch, urllib_fetch
         from .oidc.step import call
@@ -264,6 +266,14 @@ class RavenMiddleware:
                 answer = await run_in_threadpool(call, fetch, decision.request)
             decision = decision.resume(answer)
         return self._answer(scope, context, decision, self.settings)
+
+    def _secure(self, scope: Scope) -> bool:
+        scheme = scope["scheme"]
+        return pending.secure_for(self.settings, str(_HTTP_SCHEME.get(scheme, scheme)))
+
+    def _incoming(self, scope: Scope, context: _Context) -> Incoming:
+        seen = pending.read(_cookie_header(scope), self._secure(scope), context.now)
+        return _incoming(scope, context.came_back or seen.came_back, seen.tokens)
 
     def _set_identity(self, scope: Scope, context: _Context, user: RavenUser) -> None:
         context.user = user
@@ -323,6 +333,8 @@ class RavenMiddleware:
             merged = guard.private(headers.get("cache-control"), self.settings.cache_control)
             if merged is not None:
                 headers["Cache-Control"] = merged
+        for cookie in context.pending:
+            headers.append("set-cookie", cookie.header())
         if context.write is None:
             return
         session = context.session
@@ -480,7 +492,7 @@ def logout_answer(scope: Scope, context: _Context) -> Response:
 # --- translation helpers ---------------------------------------------------------------
 
 
-def _incoming(scope: Scope, came_back: bool) -> Incoming:
+def _incoming(scope: Scope, came_back: bool, tokens: tuple[str, ...] = ()) -> Incoming:
     host = _host(scope)
     method = scope.get("method", "GET")
     return Incoming(
@@ -490,6 +502,7 @@ def _incoming(scope: Scope, came_back: bool) -> Incoming:
         navigation=flow.is_navigation(method, _header(scope, b"sec-fetch-mode"),
                                       _header(scope, b"sec-fetch-dest"),
                                       _header(scope, b"accept")),
+        pending=tokens,
     )
 
 

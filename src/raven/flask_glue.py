@@ -27,7 +27,15 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from flask import Flask, current_app, has_app_context, redirect, request, session
+from flask import (
+    Flask,
+    after_this_request,
+    current_app,
+    has_app_context,
+    redirect,
+    request,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import ChoiceLoader, Environment, PackageLoader
 from werkzeug.exceptions import (
@@ -41,7 +49,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 import raven._check  # noqa: F401  (first: a clear error if 'raven' is another package)
 
-from . import flow, guard, pages
+from . import flow, guard, pages, pending
 from .flow import MAX_TOKENS, REASONS, Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
 from .origin import HostError
 from .protocol import RAVEN_LOGOUT
@@ -293,8 +301,11 @@ class AuthDecorator:
             fs.authorise, environ["wsgi.url_scheme"], _host(environ),
         )
         if decision is None:
-            decision = flow.decide(_incoming(environ, stored, store), stored, fs.settings, now,
-                                   guard.new_token, fs.authorise)
+            secure = pending.secure_for(fs.settings, environ["wsgi.url_scheme"])
+            seen = pending.read(environ.get("HTTP_COOKIE"), secure, now)
+            decision = flow.decide(_incoming(environ, stored, store, seen), stored,
+                                   fs.settings, now, guard.new_token, fs.authorise)
+            _set_cookies(pending.changes(decision, now, secure))
         flow.emit(decision, logger)
         if isinstance(decision, Allow):
             if decision.state is not None:
@@ -311,7 +322,7 @@ class AuthDecorator:
                 self.session_new()
             store[SESSION_KEY] = decision.state.dump()
             _rotate_session(store)
-        elif isinstance(decision, ToWLS):
+        elif isinstance(decision, ToWLS) and decision.state is not None:
             store[SESSION_KEY] = decision.state.dump()
         return redirect(decision.location, code=303)
 
@@ -489,7 +500,22 @@ class _FlaskSettings:
         return error
 
 
-def _incoming(environ: dict[str, Any], stored: object, store: Any) -> Incoming:
+def _set_cookies(cookies: list[pending.PendingCookie]) -> None:
+    """Add these to the answer, whichever it is: one an app's error
+    handler makes for a refusal too."""
+    if cookies:
+        after_this_request(lambda response: _with_cookies(response, cookies))
+
+
+def _with_cookies(response: WerkzeugResponse, cookies: list[pending.PendingCookie]
+                  ) -> WerkzeugResponse:
+    for cookie in cookies:
+        response.headers.add("Set-Cookie", cookie.header())
+    return response
+
+
+def _incoming(environ: dict[str, Any], stored: object, store: Any,
+              seen: pending.Pending = pending.NOTHING) -> Incoming:
     # Straight from the WSGI environ (as ProxyFix leaves it): this runs on
     # every request, and Werkzeug's properties would each parse again.
     host = _host(environ)
@@ -500,10 +526,12 @@ def _incoming(environ: dict[str, Any], stored: object, store: Any) -> Incoming:
     return Incoming(
         method, environ["wsgi.url_scheme"], host, path.decode("utf-8", "replace"),
         environ.get("QUERY_STRING", "").encode("latin-1"), environ.get("REMOTE_ADDR", ""),
-        state_came_back=stored is not None or bool(store) or _session_cookie_sent(environ),
+        state_came_back=(stored is not None or bool(store) or seen.came_back
+                         or _session_cookie_sent(environ)),
         navigation=flow.is_navigation(method, environ.get("HTTP_SEC_FETCH_MODE"),
                                       environ.get("HTTP_SEC_FETCH_DEST"),
                                       environ.get("HTTP_ACCEPT")),
+        pending=seen.tokens,
     )
 
 

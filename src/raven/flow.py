@@ -42,8 +42,8 @@ __all__ = [
 
 #: The query parameter a WLS appends.
 RESPONSE_PARAM = "WLS-Response"
-#: Outstanding params tokens kept per browser session: one per tab that
-#: went to the WLS at the same time; older ones are forgotten.
+#: Outstanding params tokens kept in a session (:attr:`State.tokens`): one
+#: per tab that went to the WLS at the same time; older ones are forgotten.
 MAX_TOKENS = 5
 #: Layout version of the stored state; any other is no login. A login
 #: with an ``oid`` (OpenID Connect) is stored as version 3, one without as
@@ -89,6 +89,9 @@ class Login(NamedTuple):
 class State(NamedTuple):
     """What we keep in a browser's session: one reader, one writer."""
 
+    #: Params tokens kept in the session: by earlier releases, or by a
+    #: hand-written flow. The adapters keep each in a cookie of its own
+    #: (:mod:`raven.pending`), which concurrent answers cannot overwrite.
     tokens: tuple[str, ...] = ()
     login: Login | None = None
 
@@ -118,6 +121,13 @@ class State(NamedTuple):
         works once. Raises ParamsMismatchError if it is not one of ours."""
         if params not in self.tokens:
             raise params_mismatch()
+        return self.spent(params)
+
+    def spent(self, params: str) -> State:
+        """This state without the token ``params`` (itself if it holds none:
+        the token was in a cookie of its own, :mod:`raven.pending`)."""
+        if params not in self.tokens:
+            return self
         return self._replace(tokens=tuple(t for t in self.tokens if t != params))
 
     @classmethod
@@ -197,6 +207,9 @@ class Incoming(NamedTuple):
     #: Is this a page navigation (see :func:`is_navigation`)? Only one can
     #: follow a redirect to the WLS and show its login page.
     navigation: bool = True
+    #: The params tokens of the logins under way in this browser, from
+    #: their cookies (:func:`raven.pending.read`).
+    pending: tuple[str, ...] = ()
 
 
 def is_navigation(method: str, fetch_mode: str | None, fetch_dest: str | None,
@@ -230,8 +243,11 @@ class Allow(NamedTuple):
 @dataclass(frozen=True)
 class ToWLS:
     location: str
-    state: State
+    state: State | None
     log: LogLine | None = None
+    #: The params token of the login this starts: the browser keeps it in
+    #: a cookie of its own (:mod:`raven.pending`), not in the session.
+    started: str | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +259,8 @@ class LoggedIn:
     #: adapter rotates the session id and runs its ``session_new`` hook.
     new_identity: bool
     log: LogLine | None = None
+    #: The params token this answer spent: its cookie is deleted.
+    spent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +276,8 @@ class Refuse:
     #: Answer with this JSON instead of a page (a client that is not a
     #: person at a browser).
     json: dict[str, Any] | None = None
+    #: The params token this answer spent: its cookie is deleted.
+    spent: str | None = None
 
     @property
     def reason(self) -> str:
@@ -653,7 +673,7 @@ def _to_wls(
                                        "needs a Raven login: the data it carried is lost")
     elif why is not None:
         log = LogLine(logging.INFO, why)
-    return ToWLS(str(request), state.with_token(token), log)
+    return ToWLS(str(request), None, log, token)
 
 
 def _quoted(text: str) -> str:
@@ -694,11 +714,12 @@ def _complete(
     spent = None  # the state once the token is spent: it works once, pass or fail
     for name, error in run_checks(
         response, url, iact=settings.iact, aauth=settings.aauth,
-        issue_bounds=settings.issue_bounds, now=_utc(now), tokens=state.tokens,
+        issue_bounds=settings.issue_bounds, now=_utc(now),
+        tokens=(*state.tokens, *incoming.pending),
     ):
         if error is None:
             if name == "params":
-                spent = state.spend(response.params)
+                spent = state.spent(response.params)
             continue
         current = state.login
         if (
@@ -710,10 +731,12 @@ def _complete(
             return LoggedIn(url, None, current, False, LogLine(
                 logging.INFO, f"a spent {RESPONSE_PARAM} for the current login of "
                               f"{shown(current.principal)}: back to the page"))
-        return _refuse(incoming, 400, error.check, "bad_response", str(error), spent, url,
-                       retry_url=retry)
+        refusal = _refuse(incoming, 400, error.check, "bad_response", str(error),
+                          None if spent is state else spent, url, retry_url=retry)
+        return refusal if spent is None else replace(refusal, spent=response.params)
     assert spent is not None
     tokens = spent.tokens
+    token = response.params
     if not response.success:
         # A failure ends any earlier login, and is shown once: no retry,
         # so a WLS that keeps refusing cannot make a redirect loop.
@@ -724,7 +747,7 @@ def _complete(
              "wls_msg": response.msg, "retry_url": retry},
             LogLine(logging.INFO if status == 410 else logging.WARNING,
                     f"the WLS answered {status} ({STATUS_CODES[status]}) for {shown(url)}"),
-            State(tokens),
+            State(tokens), spent=token,
         )
     assert response.principal is not None and response.kid is not None
     issue = calendar.timegm(response.issue.timetuple())
@@ -734,10 +757,10 @@ def _complete(
     )
     expired = login.expired(settings, now)
     if expired is not None:
-        return _refuse(incoming, 403, "expired", "bad_response",
-                       f"the login of {shown(login.principal)} had expired on arrival "
-                       f"({expired}): not kept, no retry", State(tokens), url,
-                       retry_url=retry)
+        return replace(_refuse(incoming, 403, "expired", "bad_response",
+                               f"the login of {shown(login.principal)} had expired on arrival "
+                               f"({expired}): not kept, no retry", State(tokens), url,
+                               retry_url=retry), spent=token)
     old = state.login
     new_identity = old is None or (old.principal, old.ptags, old.issuer) != (
         login.principal, login.ptags, login.issuer
@@ -746,7 +769,7 @@ def _complete(
                                  f"{shown(','.join(sorted(login.ptags)) or 'none')})")
     # Go where the browser was, not to the response's url: a version 1
     # response has lost the query, and it must not choose another.
-    return LoggedIn(url, State(tokens, login), login, new_identity, line)
+    return LoggedIn(url, State(tokens, login), login, new_identity, line, token)
 
 
 def _utc(now: float) -> datetime:

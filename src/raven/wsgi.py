@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import flow, guard
+from . import flow, guard, pending
 from .flow import Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
 from .settings import ConfigurationError, Settings
 from .templating import Pages
@@ -131,10 +131,12 @@ class RavenMiddleware:
             environ.get("wsgi.url_scheme", "http"), _host(environ),
         )
         if decision is None:
-            decision = flow.decide(_incoming(environ, read.came_back), stored, self.settings,
-                                   now, guard.new_token, authorise)
+            decision = flow.decide(self._incoming(environ, read.came_back, now), stored,
+                                   self.settings, now, guard.new_token, authorise)
         flow.emit(decision, logger)
         cookies = [] if decision.state is None else [self._cookie(environ, decision.state, now)]
+        cookies += [("Set-Cookie", c.header()) for c in pending.changes(
+            decision, now, self._secure(environ))]
         if isinstance(decision, Allow):
             self._hand_on(environ, decision.login)
             return self.app(environ, self._wrap(start_response, cookies))
@@ -160,6 +162,13 @@ class RavenMiddleware:
         return login if isinstance(login, Login) else None
 
     # --- translation -------------------------------------------------------------
+
+    def _secure(self, environ: WSGIEnvironment) -> bool:
+        return pending.secure_for(self.settings, environ.get("wsgi.url_scheme", "http"))
+
+    def _incoming(self, environ: WSGIEnvironment, came_back: bool, now: float) -> Incoming:
+        seen = pending.read(environ.get("HTTP_COOKIE"), self._secure(environ), now)
+        return _incoming(environ, came_back or seen.came_back, seen.tokens)
 
     def _cookie(self, environ: WSGIEnvironment, state: flow.State | None, now: float
                 ) -> tuple[str, str]:
@@ -251,7 +260,8 @@ def _raw(native: str) -> bytes:
         return native.encode("utf-8", "replace")
 
 
-def _incoming(environ: WSGIEnvironment, came_back: bool) -> Incoming:
+def _incoming(environ: WSGIEnvironment, came_back: bool,
+              tokens: tuple[str, ...] = ()) -> Incoming:
     host = _host(environ)
     method = environ.get("REQUEST_METHOD", "GET").upper()
     return Incoming(
@@ -262,6 +272,7 @@ def _incoming(environ: WSGIEnvironment, came_back: bool) -> Incoming:
         navigation=flow.is_navigation(method, environ.get("HTTP_SEC_FETCH_MODE"),
                                       environ.get("HTTP_SEC_FETCH_DEST"),
                                       environ.get("HTTP_ACCEPT")),
+        pending=tokens,
     )
 
 

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from tests.servers import Uvicorn
 
+from raven import pending
 from raven.asgi import RavenMiddleware, RavenUser, logout, raven_user
 from raven.flow import State
 from raven.guard import LoginCookie
@@ -143,11 +144,23 @@ class Browser:
     def state(self) -> dict[str, Any] | None:
         """The stored state, flattened: tokens and, if logged in, the login."""
         raw = self.cookie
-        if raw is None:
+        under_way = pending.read(self.cookie_header(), True, time.time()).tokens
+        if raw is None and not under_way:
             return None
-        state = State.load(SIGNER.loads(raw, time.time()))
+        state = State.load(None if raw is None else SIGNER.loads(raw, time.time()))
         login = {} if state.login is None else state.login._asdict()
-        return {"tokens": list(state.tokens), **login}
+        return {"tokens": [*state.tokens, *under_way], **login}
+
+    def cookie_header(self) -> str:
+        """Every cookie the browser holds, as it would send them."""
+        return "; ".join(f"{c.name}={c.value}" for c in self.client.cookies.jar)
+
+    def secrets(self) -> list[str]:
+        """What no log may show: every cookie's value, and the tokens that
+        name the cookies of logins under way."""
+        return [part for c in self.client.cookies.jar
+                for part in (c.name.rpartition("raven-login-")[2], c.value or "")
+                if len(part) >= 16]
 
 
 _DROP = object()

@@ -29,6 +29,7 @@ if not settings.configured:
     settings.configure(**values)
     django.setup()
 
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from raven.django import SESSION_KEY  # noqa: E402
@@ -84,13 +85,29 @@ class Browser:
 
     @property
     def state(self) -> dict[str, Any] | None:
-        """Our stored state, flattened: tokens and the login's fields."""
+        """Our stored state, flattened: the tokens of the logins under way
+        (session and their own cookies) and the login's fields."""
         stored = self.client.session.get(SESSION_KEY)
-        if stored is None:
+        under_way = [m.key.rpartition("raven-login-")[2] for m in self.client.cookies.values()
+                     if "raven-login-" in m.key and m.value.isdigit()]
+        if stored is None and not under_way:
             return None
         state = State.load(stored)
         login = {} if state.login is None else state.login._asdict()
-        return {"tokens": list(state.tokens), **login}
+        return {"tokens": [*state.tokens, *under_way], **login}
+
+    def with_session(self) -> str:
+        """Give the browser a session (as any page that keeps one would):
+        its key."""
+        session = SessionStore()
+        session["visited"] = True
+        session.create()
+        self.client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        return session.session_key
+
+    def forget_logins_under_way(self) -> None:
+        for name in [k for k in self.client.cookies if "raven-login-" in k]:
+            del self.client.cookies[name]
 
     def edit_state(self, **changes: Any) -> None:
         """Change the stored login's fields (as time passing would)."""

@@ -53,7 +53,7 @@ def test_refused_responses(browser, settings, raven_log, entry, build, deliver_t
     assert f"Check that failed: {check}".encode() in r.content
     assert "Location" not in r
     assert not browser.logged_in()
-    assert "principal" not in browser.state
+    assert "principal" not in (browser.state or {})
     assert browser.get("/protected/").status_code == 303
     [line] = raven_log(logging.WARNING)
     assert f"check {check}" in line.getMessage()
@@ -109,8 +109,7 @@ def test_a_planted_session_does_not_log_its_planter_in(browser_for):
     """Session fixation: the attacker plants their session id in the
     victim's browser; the victim logs in; the attacker's id stays anonymous."""
     attacker, victim = browser_for(), browser_for()
-    attacker.start("/members/")
-    planted = attacker.client.cookies["sessionid"].value
+    planted = attacker.with_session()
     victim.client.cookies["sessionid"] = planted
     url, params, _ = victim.start("/members/")
     assert victim.come_back(url, make_response(url, params=params)).status_code == 303
@@ -155,11 +154,20 @@ def test_browser_refusing_cookies_gets_a_page_not_a_loop(browser, browser_for, r
 
 def test_a_forged_session_id_is_worth_nothing(browser):
     url, params, _ = browser.start("/members/")
+    browser.forget_logins_under_way()
     browser.client.cookies["sessionid"] = "x" * 32
     r = browser.come_back(url, make_response(url, params=params))
-    assert r.status_code == 400  # a cookie, but not the session that asked
+    assert r.status_code == 400  # a cookie, but not the login that asked
     assert b"Check that failed: params" in r.content
     assert not browser.logged_in()
+
+
+def test_a_forged_session_id_is_not_the_logged_in_one(browser):
+    url, params, _ = browser.start("/members/")
+    browser.client.cookies["sessionid"] = "x" * 32
+    assert browser.come_back(url, make_response(url, params=params)).status_code == 303
+    assert browser.client.cookies["sessionid"].value != "x" * 32
+    assert browser.logged_in()
 
 
 @pytest.mark.parametrize("path", ["//evil.example.com/", "/\\evil.example.com/"])

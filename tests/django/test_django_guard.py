@@ -87,8 +87,8 @@ def test_a_refused_tab_never_ends_another_tabs_login(browser):
 
     from .conftest import Browser
 
+    old_key = browser.with_session()
     url, params, _ = browser.start("/protected/")
-    old_key = browser.client.cookies[django_settings.SESSION_COOKIE_NAME].value
     assert browser.come_back(url, make_response(url, params=params)).status_code == 303
     assert browser.client.cookies[django_settings.SESSION_COOKIE_NAME].value != old_key
     tab_b = Browser()  # the same browser, a request sent before A's answer arrived

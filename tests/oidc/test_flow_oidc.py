@@ -27,18 +27,30 @@ def settings(**more):
 
 
 def start(s):
+    """A login starts: its params token, and the provider's query."""
     go = flow.decide(Incoming("GET", "https", "site.example", "/page", b"a=1"), None, s, NOW,
                      "t" * 22)
     assert isinstance(go, ToWLS)
+    # The token goes into a cookie of its own (raven.pending), not the session.
+    assert go.started == "t" * 22 and go.state is None
     query = {k: v[0] for k, v in parse_qs(urlsplit(go.location).query).items()}
     assert query["code_challenge_method"] == "S256" and query["response_mode"] == "query"
-    return go.state, query
+    return go.started, query
 
 
-def back(s, stored, query, **kwargs):
+def back(s, pending, query, stored=None, **kwargs):
+    """The browser back from the provider. ``pending``: the tokens of the
+    logins under way that its cookies hold; ``stored``: its session's state."""
     incoming = Incoming("GET", "https", "site.example", "/raven/callback",
-                        f"code=abc&state={query['state']}".encode())
-    return flow.decide(incoming, stored.dump(), s, NOW, "u" * 22, **kwargs)
+                        f"code=abc&state={query['state']}".encode(), pending=pending)
+    return flow.decide(incoming, None if stored is None else stored.dump(), s, NOW, "u" * 22,
+                       **kwargs)
+
+
+def after(pending, decision):
+    """The tokens the browser's cookies hold once ``decision`` is answered:
+    the one it spent is gone."""
+    return tuple(t for t in pending if t != decision.spent)
 
 
 def token_answer(s, sent_nonce, kid="k1", **changes):
@@ -57,8 +69,8 @@ def jwks_answer():
 
 def test_a_login_through_both_back_channel_calls():
     s = settings()
-    stored, query = start(s)
-    step = back(s, stored, query, fetch=None)
+    token, query = start(s)
+    step = back(s, (token,), query, fetch=None)
     assert isinstance(step, BackChannel) and step.request.purpose == "token endpoint"
     form = parse_qs(step.request.body.decode())
     assert form["code_verifier"][0] and form["redirect_uri"] == [SITE + "/raven/callback"]
@@ -66,7 +78,7 @@ def test_a_login_through_both_back_channel_calls():
     assert isinstance(step, BackChannel) and step.request.purpose == "jwks"
     done = step.resume(jwks_answer())
     assert isinstance(done, LoggedIn), done
-    assert done.location == SITE + "/page?a=1"
+    assert done.location == SITE + "/page?a=1" and done.spent == token
     assert (done.login.principal, done.login.ptags, done.login.oid) == (
         "abc123", {"current"}, "o-1")
     # stored as version 3, read back whole; the page now lets the user through
@@ -75,8 +87,20 @@ def test_a_login_through_both_back_channel_calls():
     page = Incoming("GET", "https", "site.example", "/page")
     assert isinstance(flow.decide(page, dumped, s, NOW + 1, "v" * 22), flow.Allow)
     # the return works once
-    again = back(s, done.state, query, fetch=None)
+    assert after((token,), done) == ()
+    again = back(s, after((token,), done), query, done.state, fetch=None)
     assert isinstance(again, LoggedIn) and again.state is None  # back button: no change
+    assert again.spent is None
+
+
+def test_a_login_kept_in_the_session_by_an_earlier_release_still_completes():
+    s = settings()
+    token, query = start(s)
+    answers = {"token endpoint": token_answer(s, query["nonce"]), "jwks": jwks_answer()}
+    done = back(s, (), query, State((token,)), fetch=lambda r: answers[r.purpose])
+    assert isinstance(done, LoggedIn), done
+    assert done.state.tokens == () and done.spent == token
+    assert done.login.principal == "abc123"
 
 
 def test_the_sync_seam_is_the_providers_fetch():
@@ -89,13 +113,13 @@ def test_the_sync_seam_is_the_providers_fetch():
 
     s = settings(RAVEN_OIDC_FETCH=fetch)
     s0 = s
-    stored, query = start(s)
+    token, query = start(s)
     nonce = query["nonce"]
-    assert isinstance(back(s, stored, query), LoggedIn)
+    assert isinstance(back(s, (token,), query), LoggedIn)
     assert calls == ["token endpoint", "jwks"]
-    stored, query = start(s)
+    token, query = start(s)
     nonce = query["nonce"]
-    assert isinstance(back(s, stored, query), LoggedIn)
+    assert isinstance(back(s, (token,), query), LoggedIn)
     assert calls[2:] == ["token endpoint"]  # keys cached
 
 
@@ -105,12 +129,17 @@ def test_the_sync_seam_is_the_providers_fetch():
     (HTTPResponse(200, b"<html>"), "token endpoint", 400),
     (HTTPResponse(200, b'{"access_token":"x"}'), "token endpoint", 400),
 ])
-def test_token_endpoint_failures_are_refusals(answer, check, status):
+@pytest.mark.parametrize("kept", ["cookie", "session"])
+def test_token_endpoint_failures_are_refusals(answer, check, status, kept):
     s = settings()
-    stored, query = start(s)
-    refused = back(s, stored, query, fetch=lambda request: answer)
+    token, query = start(s)
+    if kept == "cookie":
+        refused = back(s, (token,), query, fetch=lambda request: answer)
+    else:  # by an earlier release
+        refused = back(s, (), query, State((token,)), fetch=lambda request: answer)
+        assert refused.state is not None and refused.state.tokens == ()
     assert isinstance(refused, Refuse) and (refused.check, refused.status) == (check, status)
-    assert refused.state is not None and refused.state.tokens == ()  # spent
+    assert refused.spent == token  # spent
 
 
 def test_a_fetch_that_raises_is_no_answer():
@@ -118,14 +147,14 @@ def test_a_fetch_that_raises_is_no_answer():
         raise RuntimeError("boom")
 
     s = settings(RAVEN_OIDC_FETCH=broken)
-    stored, query = start(s)
-    refused = back(s, stored, query)
+    token, query = start(s)
+    refused = back(s, (token,), query)
     assert isinstance(refused, Refuse) and refused.check == "token endpoint"
 
 
 def test_an_unknown_kid_refetches_at_most_so_often():
     s = settings()
-    stored, query = start(s)
+    token, query = start(s)
     answers = {"token endpoint": token_answer(s, query["nonce"], kid="unknown"),
                "jwks": jwks_answer()}
     asked = []
@@ -134,11 +163,11 @@ def test_an_unknown_kid_refetches_at_most_so_often():
         asked.append(request.purpose)
         return answers[request.purpose]
 
-    refused = back(s, stored, query, fetch=fetch)
+    refused = back(s, (token,), query, fetch=fetch)
     assert isinstance(refused, Refuse) and refused.check == "kid"
-    stored, query = start(s)
+    token, query = start(s)
     answers["token endpoint"] = token_answer(s, query["nonce"], kid="unknown")
-    refused = back(s, stored, query, fetch=fetch)
+    refused = back(s, (token,), query, fetch=fetch)
     assert refused.check == "kid"
     assert asked == ["token endpoint", "jwks", "token endpoint"]  # not fetched again
 
@@ -151,10 +180,10 @@ def test_an_unknown_kid_refetches_at_most_so_often():
 ])
 def test_bad_tokens_are_refused_naming_the_check(change, check):
     s = settings()
-    stored, query = start(s)
+    token, query = start(s)
     answers = {"token endpoint": token_answer(s, query["nonce"], **change),
                "jwks": jwks_answer()}
-    refused = back(s, stored, query, fetch=lambda r: answers[r.purpose])
+    refused = back(s, (token,), query, fetch=lambda r: answers[r.purpose])
     assert isinstance(refused, Refuse) and refused.check == check
     assert refused.log is not None and f"check {check}" in refused.log.message
 
@@ -162,19 +191,22 @@ def test_bad_tokens_are_refused_naming_the_check(change, check):
 def test_a_return_from_another_browser_is_refused():
     s = settings()
     _, query = start(s)
-    other, _ = start(s)  # another session's token
-    refused = back(s, other._replace(tokens=("w" * 22,)), query, fetch=None)
+    # This browser's own logins under way, in its cookies and (by an
+    # earlier release) its session: none is the one the return is for.
+    refused = back(s, ("w" * 22,), query, State(("v" * 22,)), fetch=None)
     assert isinstance(refused, Refuse) and refused.check == "state"
+    assert refused.spent is None  # this browser's own logins go on
 
 
 def test_a_provider_error_is_a_page_once():
     s = settings()
-    stored, query = start(s)
+    token, query = start(s)
     incoming = Incoming("GET", "https", "site.example", "/raven/callback",
-                        f"error=access_denied&state={query['state']}".encode())
-    refused = flow.decide(incoming, stored.dump(), s, NOW, "x" * 22)
+                        f"error=access_denied&state={query['state']}".encode(),
+                        pending=(token,))
+    refused = flow.decide(incoming, None, s, NOW, "x" * 22)
     assert isinstance(refused, Refuse) and refused.status == 401
-    assert refused.context["wls_status"] == "access_denied" and refused.state.tokens == ()
+    assert refused.context["wls_status"] == "access_denied" and refused.spent == token
 
 
 def test_logins_belong_to_their_service():

@@ -37,11 +37,13 @@ def settings_for(provider: AttackProvider, attack: Attack | None) -> Settings:
                                  **(attack.settings() if attack else {})})
 
 
-def start(settings: Settings) -> tuple[State, str]:
+def start(settings: Settings) -> tuple[str, str]:
+    """A login starts: its params token (the browser keeps it in a cookie of
+    its own, raven.pending) and where the browser is sent."""
     go = flow.decide(Incoming("GET", "https", "site.example", "/page", b"a=1"), None,
                      settings, time.time(), secrets.token_urlsafe(16))
-    assert isinstance(go, ToWLS)
-    return go.state, go.location
+    assert isinstance(go, ToWLS) and go.started is not None
+    return go.started, go.location
 
 
 def log_in_at_provider(location: str, user: str = "test0001") -> bytes:
@@ -57,17 +59,22 @@ def log_in_at_provider(location: str, user: str = "test0001") -> bytes:
     return urlsplit(back).query.encode()
 
 
-def come_back(settings: Settings, state: State, query: bytes):
-    incoming = Incoming("GET", "https", "site.example", "/raven/callback", query)
-    return flow.decide(incoming, state.dump(), settings, time.time(),
-                       secrets.token_urlsafe(16))
+def come_back(settings: Settings, pending: tuple[str, ...], state: State | None,
+              query: bytes):
+    """The browser back at the site: ``pending``, the tokens its login
+    cookies hold; ``state``, what its session holds."""
+    incoming = Incoming("GET", "https", "site.example", "/raven/callback", query,
+                        pending=pending)
+    return flow.decide(incoming, None if state is None else state.dump(), settings,
+                       time.time(), secrets.token_urlsafe(16))
 
 
 def journey(provider: AttackProvider, attack: Attack | None):
-    """Carry out ``attack.journey`` (an ordinary login without an attack)."""
+    """Carry out ``attack.journey`` (an ordinary login without an attack):
+    the site's last decision, and the token of the browser's login."""
     settings = settings_for(provider, attack)
     kind = attack.journey if attack else "login"
-    state, location = start(settings)
+    token, location = start(settings)
     query = log_in_at_provider(location)
     if kind == "other_session":
         # The attacker's own login gives a code; the victim's browser is
@@ -76,11 +83,12 @@ def journey(provider: AttackProvider, attack: Attack | None):
         stolen = parse_qs(log_in_at_provider(elsewhere, "test0002").decode())["code"][0]
         mine = parse_qs(query.decode())
         query = urlencode({"code": stolen, "state": mine["state"][0]}).encode()
-    first = come_back(settings, state, query)
+    first = come_back(settings, (token,), None, query)
     if kind == "replay":
         assert isinstance(first, LoggedIn), first  # the first time, a login
-        first = come_back(settings, State(first.state.tokens, None), query)
-    return first
+        assert first.spent == token  # its cookie is spent
+        first = come_back(settings, (), State(first.state.tokens, None), query)
+    return first, token
 
 
 @pytest.fixture()
@@ -95,8 +103,9 @@ def attacking(provider):
 
 
 def test_without_an_attack_the_same_journey_logs_in(attacking):
-    done = attacking(None)
+    done, token = attacking(None)
     assert isinstance(done, LoggedIn), done
+    assert done.spent == token
     assert (done.login.principal, done.login.ptags) == ("test0001", {"current"})
     assert done.location == SITE + "/page?a=1"
 
@@ -104,7 +113,7 @@ def test_without_an_attack_the_same_journey_logs_in(attacking):
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.id)
 def test_each_attack_is_refused_with_its_check_and_one_log_line(attacking, provider, attack):
     began = time.monotonic()
-    refused = attacking(attack)
+    refused, token = attacking(attack)
     took = time.monotonic() - began
     assert isinstance(refused, Refuse), refused
     assert (refused.check, refused.status) == (attack.check, attack.status), refused.log
@@ -116,14 +125,14 @@ def test_each_attack_is_refused_with_its_check_and_one_log_line(attacking, provi
     if attack.forge is not None:
         assert provider.forged.is_set()  # the token really was replaced
     if attack.journey != "replay":
-        assert refused.state is not None and refused.state.tokens == ()  # spent: no retry
+        assert refused.spent == token  # spent: no retry
     if attack.delay:
         assert took < attack.delay, f"the site waited {took:.2f} s for a slow provider"
         assert "timed out" in refused.log.message
 
 
 def test_a_refused_token_never_leaks_into_the_log(attacking):
-    refused = attacking(by_id("attacker-key"))
+    refused, _ = attacking(by_id("attacker-key"))
     assert "eyJ" not in refused.log.message  # no token, nor any part of one
 
 

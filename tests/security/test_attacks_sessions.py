@@ -94,8 +94,7 @@ def session_id(browser: Browser) -> str:
 def test_a_planted_server_side_session_id_does_not_share_the_login(tmp_path):
     app = server_side_app(tmp_path)
     attacker = Browser(app)
-    attacker.get("/")  # the attacker gets a session id from the site...
-    planted = session_id(attacker)
+    planted = attacker.with_session()  # the attacker gets a session id from the site...
     victim = Browser(app)  # ...and plants it in the victim's browser
     victim.client.set_cookie("session", planted, domain="www.example.cam.ac.uk")
     page = login(victim.client, BASE + "/")

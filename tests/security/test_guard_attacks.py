@@ -36,7 +36,7 @@ from raven.flask_glue import AuthDecorator
 from raven.flow import State
 from raven.guard import LoginCookie
 from raven.settings import ConfigurationError
-from raven.testing import login
+from raven.testing import login, make_response
 from raven.wsgi import RavenMiddleware as WsgiMiddleware
 
 from ..asgi.conftest import Browser as AsgiBrowser
@@ -179,11 +179,14 @@ def test_4_no_sibling_site_can_plant_or_shadow_the_login_cookie(adapter):
     else:
         site, visitor_for = asgi_site(), AsgiBrowser
     victim = visitor_for(site)
-    answer = victim.get("/home")
-    header = answer.headers["set-cookie"]
-    # https: a __Host- cookie, which no other host can set or shadow
-    assert header.startswith("__Host-raven=") and "; Secure" in header and "Domain" not in header
-    victim.login("/home", principal="test0001")
+    url, params, _ = victim.start("/home")
+    answer = victim.come_back(url, make_response(url, params=params))
+    headers = getattr(answer.headers, "getlist", None) or answer.headers.get_list
+    names = [header.partition("=")[0] for header in headers("set-cookie")]
+    assert sorted(names) == ["__Host-raven", f"__Host-raven-login-{params}"], names
+    for header in headers("set-cookie"):
+        # https: __Host- cookies, which no other host can set or shadow
+        assert "; Secure" in header and "Domain" not in header
     mine = victim.cookie.value if adapter == "wsgi" else victim.cookie
     planted = _genuine_cookie_of(site, "test0666", visitor_for)
     # Two genuine cookies of the name (the site's own, and one a sibling
@@ -215,14 +218,18 @@ def test_5a_asgi_server_side_session_gets_a_new_id_at_login():
     async def whoami(request: Any) -> JSONResponse:
         return JSONResponse({"user": request.user.display_name})
 
+    async def visit(request: Any) -> JSONResponse:  # a page that keeps a session
+        request.session["visited"] = True
+        return JSONResponse({})
+
     store = InMemoryStore()
-    app = Starlette(routes=[Route("/home", whoami)], middleware=[
+    app = Starlette(routes=[Route("/home", whoami), Route("/visit", visit)], middleware=[
         Middleware(ServerSideSessions, store=store, cookie_https_only=True),
         Middleware(SessionAutoloadMiddleware),
-        Middleware(AsgiMiddleware, session=True, **settings_dict()),
+        Middleware(AsgiMiddleware, session=True, protect=["/home"], **settings_dict()),
     ])
     browser = AsgiBrowser(app)
-    browser.get("/home")  # a session id, as an attacker would get one to plant
+    browser.get("/visit")  # a session id, as an attacker would get one to plant
     planted = browser.client.cookies.get("session")
     assert planted is not None
     assert browser.login("/home").json() == {"user": "test0001"}
@@ -246,9 +253,7 @@ def test_5b_flask_server_side_session_gets_a_new_id_even_when_session_new_clears
                        SESSION_CACHELIB=FileSystemCache(str(tmp_path)), SESSION_USE_SIGNER=False)
     Session(app)
     browser = Browser(app)
-    browser.get("/public")
-    browser.start("/")  # a session exists now, as an attacker would plant it
-    planted = browser.client.get_cookie("session", domain=HOST).value
+    planted = browser.with_session()  # as an attacker would plant it
     assert browser.login("/").get_data(as_text=True) == "You are test0001"
     assert browser.client.get_cookie("session", domain=HOST).value != planted
     attacker = Browser(app)

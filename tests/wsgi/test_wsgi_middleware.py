@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from wsgi_kit import BASE, HOST, LOCAL_WLS, SECRET, Visitor, build, echo
 
+from raven.flow import State
 from raven.settings import ConfigurationError
 from raven.wsgi import AUTH_TYPE, RavenMiddleware
 
@@ -92,11 +93,13 @@ def test_the_login_cookie_is_signed_httponly_lax_and_secure(visitor):
 
 
 def test_a_login_is_a_new_cookie_value(visitor):
-    visitor.start("/")
-    before = visitor.cookie.value
-    visitor.login("/")
-    assert visitor.cookie.value != before
-    assert visitor.logged_in
+    """Nothing planted before a login survives it."""
+    planted = visitor.middleware.cookie.dumps(State(), time.time())  # valid, no login
+    visitor.client.set_cookie(visitor.middleware.cookie.name, planted, domain=HOST,
+                              secure=True)
+    visitor.login("/", principal="test0002")
+    assert visitor.cookie.value != planted
+    assert visitor.state.login.principal == "test0002"
 
 
 def test_authenticated_answers_are_private(visitor):
@@ -317,6 +320,8 @@ def test_a_cookie_that_came_back_unreadable_is_not_called_refused(visitor_for):
 
     visitor = visitor_for(build())
     url, params, _ = visitor.start("/")
+    for cookie in list(visitor.client._cookies.values()):  # the login's own cookie lost
+        visitor.client.delete_cookie(cookie.key, domain=HOST)
     visitor.client.set_cookie(visitor.middleware.cookie.name, "forged.value.here",
                               domain=HOST, secure=True)
     r = visitor.come_back(url, make_response(url, params=params))

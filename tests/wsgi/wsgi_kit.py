@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from werkzeug.test import Client
 
+from raven import pending
 from raven.flow import State
 from raven.testing import login
 from raven.wsgi import RavenMiddleware
@@ -92,12 +93,22 @@ class Visitor:
 
     @property
     def state(self) -> State | None:
-        """The stored state as the middleware would read it, or None."""
-        cookie = self.cookie
-        if cookie is None:
+        """The stored state as the middleware would read it, with the tokens
+        of the logins under way (their own cookies), or None."""
+        header = "; ".join(f"{c.key}={c.value}" for c in self.client._cookies.values())
+        now = time.time()
+        stored = self.middleware.cookie.read(header, now).stored
+        under_way = pending.read(header, True, now).tokens
+        if stored is None and not under_way:
             return None
-        stored = self.middleware.cookie.read(f"{cookie.key}={cookie.value}", time.time()).stored
-        return None if stored is None else State.load(stored)
+        state = State.load(stored)
+        return state._replace(tokens=(*state.tokens, *under_way))
+
+    def secrets(self) -> list[str]:
+        """What no log may show: every cookie's value, and the tokens that
+        name the cookies of logins under way."""
+        return [part for c in self.client._cookies.values()
+                for part in (c.key.rpartition("raven-login-")[2], c.value) if len(part) >= 16]
 
     @property
     def logged_in(self) -> bool:

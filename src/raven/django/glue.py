@@ -34,7 +34,7 @@ from django.template import Engine, RequestContext, engines
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .. import flow, pages
+from .. import flow, pages, pending
 from .. import guard as site_guard
 from ..flow import Allow, Incoming, LoggedIn, Login, LogLine, Refuse, State, ToWLS, shown
 from ..settings import Settings
@@ -199,12 +199,29 @@ def decide(
         return seen
     if path is not None:
         seen = seen._replace(path=path, query=query or b"")
+    now = time.time()
+    secure = pending.secure_for(raven.settings, seen.scheme)
+    under_way = pending.read(request.META.get("HTTP_COOKIE"), secure, now)
+    seen = seen._replace(pending=under_way.tokens,
+                         state_came_back=seen.state_came_back or under_way.came_back)
     decision = flow.decide(
-        seen, stored_state(request), raven.settings, time.time(), site_guard.new_token,
-        authorise,
+        seen, stored_state(request), raven.settings, now, site_guard.new_token, authorise,
     )
     flow.emit(decision, logger)
+    request.__dict__[_PENDING] = pending.changes(decision, now, secure)
     return decision
+
+
+#: What a decision does to the browser's logins under way (raven.pending),
+#: kept on the request until its answer is made.
+_PENDING = "_raven_pending"
+
+
+def _with_pending(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    for cookie in request.__dict__.pop(_PENDING, ()):
+        response.set_cookie(cookie.name, cookie.value, max_age=cookie.max_age, path="/",
+                            secure=cookie.secure, httponly=True, samesite="Lax")
+    return response
 
 
 def guard(
@@ -234,8 +251,12 @@ def guard(
 
 def answer(request: HttpRequest, decision: flow.Decision, location: str) -> HttpResponseBase:
     """Carry out a decision other than letting the request through."""
+    return _with_pending(request, _answer(request, decision, location))
+
+
+def _answer(request: HttpRequest, decision: flow.Decision, location: str) -> HttpResponseBase:
     if isinstance(decision, LoggedIn):
-        return complete(request, decision, location)
+        return _complete(request, decision, location)
     if isinstance(decision, ToWLS):
         save(request, decision.state)
         return redirect(decision.location)
@@ -264,6 +285,10 @@ def complete(request: HttpRequest, decision: LoggedIn, location: str) -> HttpRes
     The site's own rules (``require_principal``, ``require_ptags``) decide
     who may log in at all; a view's rules are checked on top of them.
     """
+    return _with_pending(request, _complete(request, decision, location))
+
+
+def _complete(request: HttpRequest, decision: LoggedIn, location: str) -> HttpResponseBase:
     if decision.state is None:  # the back button: the current login goes on
         return redirect(location)
     login = decision.login

@@ -114,7 +114,7 @@ def complete(
     except HostError as exc:
         return _refuse(incoming, 400, "host", "bad_request", str(exc))
     try:
-        transaction = Transaction.find(given["state"], state.tokens)
+        transaction = Transaction.find(given["state"], (*state.tokens, *incoming.pending))
     except OIDCError as exc:
         current = state.login
         if current is not None and current.valid_for(settings, now) and "code" in given:
@@ -124,14 +124,16 @@ def complete(
                 logging.INFO, f"a spent login return for the current login of "
                               f"{shown(current.principal)}: to the site's front page"))
         return _refuse(incoming, 400, exc.check, "bad_response", str(exc), retry_url="/")
-    spent = state.spend(transaction.token)  # works once, pass or fail
+    token = transaction.token  # works once, pass or fail
+    spent = state.spent(token)
     page = origin + transaction.return_path
     retry = transaction.return_path
 
     def refuse(status: int, check: str, detail: str, page_name: str = "bad_response"
                ) -> Refuse:
-        return _refuse(incoming, status, check, page_name, detail, spent, page,
-                       retry_url=retry)
+        refusal = _refuse(incoming, status, check, page_name, detail,
+                          None if spent is state else spent, page, retry_url=retry)
+        return replace(refusal, spent=token)
 
     if "error" in given:
         code = given["error"]
@@ -145,7 +147,7 @@ def complete(
             LogLine(logging.INFO if code == "access_denied" else logging.WARNING,
                     f"{provider.name} answered {shown(code)} for {shown(page)}: "
                     f"{shown(description)}"),
-            spent,
+            None if spent is state else spent, spent=token,
         )
     code = given.get("code", "")
     if not code or len(code) > 4096:
@@ -209,7 +211,7 @@ def complete(
             login.principal, login.ptags, login.issuer)
         line = LogLine(logging.INFO, f"{shown(principal)} logged in through {provider.name} "
                                      f"(ptags {shown(','.join(sorted(ptags)) or 'none')})")
-        return LoggedIn(page, State(spent.tokens, login), login, new_identity, line)
+        return LoggedIn(page, State(spent.tokens, login), login, new_identity, line, token)
 
     return BackChannel(provider.token_request(code, transaction, redirect_uri), after_token)
 

@@ -1,0 +1,119 @@
+"""Logins under way in a browser: one cookie each.
+
+A login binds the WLS's response to the browser that asked for it with a
+single-use params token. The browser keeps that token in a cookie of its
+own, named after it, not in the session: two tabs of a fresh browser that
+start logins at the same moment each get an answer that writes the whole
+session, the last one written wins, and the other tab's token would be
+lost. Cookies of different names do not overwrite each other, so each
+tab's response finds its token whichever answer arrived last.
+
+The cookie is as strong a binding as the session was: it is ``HttpOnly``,
+and on a site whose origins are all https it has the ``__Host-`` prefix,
+so no other site can set it. Its value is the time the login started: the
+browser forgets it after :data:`WAIT` seconds and so does the site,
+whatever the browser keeps. The answer to the response spends it, pass or
+fail, so it works once: its value becomes ``spent``, so that the same
+response again is told it was used, not that the browser refuses cookies.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from .flow import Decision
+    from .settings import Settings
+
+__all__ = ["WAIT", "Pending", "PendingCookie", "changes", "read", "secure_for"]
+
+#: Seconds a browser may spend at the WLS before its login is forgotten.
+WAIT = 3600
+#: Logins under way that one browser may have (the newest are kept).
+MAX_PENDING = 8
+_PREFIX = "raven-login-"
+_HOST_PREFIX = "__Host-" + _PREFIX
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # guard.new_token's alphabet
+_FUTURE_SLACK = 60  # seconds another worker's clock may be ahead of ours
+_SPENT = "spent"
+
+
+class Pending(NamedTuple):
+    """What a request's cookies say of the logins under way."""
+
+    #: Their tokens: the newest :data:`MAX_PENDING`, oldest first.
+    tokens: tuple[str, ...] = ()
+    #: Did any such cookie come back, spent or stale too? (Then the
+    #: browser keeps cookies.)
+    came_back: bool = False
+
+
+class PendingCookie(NamedTuple):
+    """One ``Set-Cookie`` for a login under way (``max_age`` 0: delete it)."""
+
+    name: str
+    value: str
+    max_age: int
+    secure: bool
+
+    def header(self) -> str:
+        flags = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if self.secure else "")
+        return f"{self.name}={self.value}{flags}; Max-Age={self.max_age}"
+
+
+def secure_for(settings: Settings, scheme: str) -> bool:
+    """``__Host-`` and ``Secure`` on a site whose origins are all https;
+    elsewhere ``Secure`` as the request came."""
+    origins = settings.origins or ()
+    return (bool(origins) and all(o.startswith("https://") for o in origins)) or (
+        scheme == "https")
+
+
+def _name(token: str, secure: bool) -> str:
+    return (_HOST_PREFIX if secure else _PREFIX) + token
+
+
+def read(header: str | None, secure: bool, now: float) -> Pending:
+    """This browser's logins under way, from a request's ``Cookie`` header:
+    those started within :data:`WAIT` seconds. Only the name this site sets
+    counts: a plain-named one on a ``__Host-`` site could be another site's."""
+    if not header or _PREFIX not in header:
+        return NOTHING
+    prefix = _HOST_PREFIX if secure else _PREFIX
+    found: list[tuple[int, str]] = []
+    came_back = False
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if not sep or not name.startswith(prefix):
+            continue
+        came_back = True
+        token = name[len(prefix):]
+        value = value.strip()
+        if not _TOKEN.fullmatch(token) or not value.isdigit() or len(value) > 12:
+            continue
+        started = int(value)
+        if now - WAIT <= started <= now + _FUTURE_SLACK:
+            found.append((started, token))
+    found.sort(key=lambda pair: pair[0])  # as the browser sent them within a second
+    return Pending(tuple(dict.fromkeys(token for _, token in found[-MAX_PENDING:])),
+                   came_back)
+
+
+#: A request with no cookie of ours.
+NOTHING = Pending()
+
+
+def changes(decision: Decision, now: float, secure: bool) -> list[PendingCookie]:
+    """What ``decision`` does to the browser's logins under way: a login
+    that starts sets its cookie; an answer to a response spends the
+    token's."""
+    started = getattr(decision, "started", None)
+    if started is not None:
+        if not _TOKEN.fullmatch(started):
+            raise ValueError("a params token must be 16 to 64 URL-safe characters")
+        return [PendingCookie(_name(started, secure), str(int(now)), WAIT, secure)]
+    spent = getattr(decision, "spent", None)
+    if spent is not None and _TOKEN.fullmatch(spent):
+        return [PendingCookie(_name(spent, secure), _SPENT, WAIT, secure)]
+    return []

@@ -403,9 +403,10 @@ def _form_mac(token: str, path: str, issued: int) -> str:
 
 
 def _form_cookie_issued(token: str, value: str, path: str) -> int | None:
-    """When the cookie of form ``token`` was issued for ``path``, if the WLS signed it."""
+    """When (epoch milliseconds) the cookie of form ``token`` was issued for
+    ``path``, if the WLS signed it."""
     issued, _, mac = value.partition(".")
-    if not issued.isdigit() or len(issued) > 12:
+    if not issued.isdigit() or len(issued) > 15:
         return None
     if not hmac.compare_digest(mac.encode(), _form_mac(token, path, int(issued)).encode()):
         return None
@@ -424,7 +425,8 @@ def csrf_token() -> str:
     A token per form, each in a cookie of its own, so that two tabs with
     forms both work, however their answers cross.
     """
-    token, path, issued = secrets.token_urlsafe(32), request.path, int(_now())
+    # In milliseconds, so that the oldest of forms loaded in one second goes first.
+    token, path, issued = secrets.token_urlsafe(32), request.path, int(_now() * 1000)
     value = f"{issued}.{_form_mac(token, path, issued)}"
     waiting = sorted(
         ((_form_cookie_issued(t, v, path) or 0), t) for t, v in _waiting_forms().items()
@@ -459,7 +461,7 @@ def check_csrf(form: MultiDict[str, str]) -> None:
         abort(400, "This form did not come from one of the test WLS's own pages "
                    "(its security token is missing or wrong), so nothing was done. "
                    "Go back, reload the page and try again.")
-    if not issued <= _now() < issued + FORM_LIFETIME:
+    if not issued <= _now() * 1000 < issued + FORM_LIFETIME * 1000:
         abort(400, f"This form is more than {FORM_LIFETIME // 60} minutes old (its "
                    "security token has expired), so nothing was done. Go back, reload "
                    "the page and try again.")

@@ -22,7 +22,15 @@ from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 
 from flask import (
-    Flask, abort, after_this_request, current_app, g, redirect, render_template, request, session,
+    Flask,
+    abort,
+    after_this_request,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue

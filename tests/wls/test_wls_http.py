@@ -249,7 +249,7 @@ def test_a_form_cookie_the_wls_did_not_sign_is_refused(client, start_wls):
     [signed_elsewhere] = _form_cookies(other).values()
     client.csrf_token()
     another = next(c.value for n, c in _form_cookies(client).items() if n != name)
-    for value in (f"{issued}.{'A' * 43}", "1", another, signed_elsewhere.value):
+    for value in (f"{issued}.{'A' * 43}", "1", "\u00b2.x", another, signed_elsewhere.value):
         client.http.cookies.set(name, value, domain=cookie.domain, path=AUTHENTICATE_PATH)
         r = client.post(fields)
         assert r.status_code == 400 and "security token" in r.text, value

@@ -401,6 +401,7 @@ FORM_LIFETIME = 3600
 #: that forms loaded and never sent cannot swell its Cookie header.
 MAX_WAITING_FORMS = 20
 _TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]{43}")
+_ISSUED_TEXT = re.compile(r"[0-9]{1,15}")
 
 
 def _form_mac(token: str, path: str, issued: int) -> str:
@@ -414,7 +415,7 @@ def _form_cookie_issued(token: str, value: str, path: str) -> int | None:
     """When (epoch milliseconds) the cookie of form ``token`` was issued for
     ``path``, if the WLS signed it."""
     issued, _, mac = value.partition(".")
-    if not issued.isdigit() or len(issued) > 15:
+    if not _ISSUED_TEXT.fullmatch(issued):  # ASCII digits only: int() takes others
         return None
     if not hmac.compare_digest(mac.encode(), _form_mac(token, path, int(issued)).encode()):
         return None

@@ -1,16 +1,24 @@
 """Browser-like clients shared by the suites: one form reader, one way to
-read and answer a redirect to a WLS, in two flavours.
+read and answer a redirect to a WLS, in three flavours.
 
 - :class:`TestBrowser`: Flask's test client, on absolute URLs of one site.
 - :class:`HTTPBrowser`: ``requests`` over real HTTP, cookies kept,
   redirects followed by hand so the trail of statuses can be checked.
+- :class:`Tab`: one tab of a browser over real HTTP, in a thread of its
+  own; a browser's tabs share one :class:`Jar`, read and written per hop
+  as a browser does, so tabs can race.
 """
 
 from __future__ import annotations
 
+import http.client
+import threading
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
-from typing import Any
-from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
 
 import requests
 
@@ -168,3 +176,168 @@ class HTTPBrowser:
 
     def close(self) -> None:
         self.http.close()
+
+
+class Jar:
+    """One browser's cookies, shared by its tabs: each answer's Set-Cookie
+    applies when it arrives, the last write of a cookie wins, and a
+    request carries the cookies in the jar when it is sent.
+
+    As a browser keeps them (RFC 6265): by host (not port), path and name;
+    ``Max-Age`` (before ``Expires``) in the past deletes; a ``Secure``
+    cookie is neither set nor sent over plain http."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cookies: dict[tuple[str, str, str], tuple[str, float | None]] = {}
+
+    def header(self, url: str) -> str | None:
+        """The Cookie header a request to ``url`` carries now."""
+        parts = urlsplit(url)
+        path, now = parts.path or "/", time.time()
+        with self._lock:
+            sent = [(len(cpath), name, value)
+                    for (host, cpath, name), (value, expires) in self._cookies.items()
+                    if host == parts.hostname and _path_matches(path, cpath)
+                    and (expires is None or expires > now)]
+        sent.sort(key=lambda c: -c[0])  # longer paths first
+        return "; ".join(f"{name}={value}" for _, name, value in sent) or None
+
+    def take(self, url: str, set_cookies: list[str]) -> None:
+        """Apply an answer's Set-Cookie headers, in order."""
+        parts = urlsplit(url)
+        for line in set_cookies:
+            pair, *attributes = line.split(";")
+            name, eq, value = pair.partition("=")
+            if not eq or not name.strip():
+                continue
+            attrs = {}
+            for attribute in attributes:
+                key, _, val = attribute.partition("=")
+                attrs[key.strip().lower()] = val.strip()
+            if "secure" in attrs and parts.scheme != "https":
+                continue
+            path = attrs.get("path") or ""
+            if not path.startswith("/"):  # the default path: the URL's directory
+                path = parts.path[:parts.path.rfind("/")] or "/"
+            expires: float | None = None
+            if "max-age" in attrs:
+                try:
+                    expires = time.time() + int(attrs["max-age"])
+                except ValueError:
+                    pass
+            elif "expires" in attrs:
+                try:
+                    expires = parsedate_to_datetime(attrs["expires"]).timestamp()
+                except (TypeError, ValueError):
+                    pass
+            key = (parts.hostname or "", path, name.strip())
+            with self._lock:
+                if expires is not None and expires <= time.time():
+                    self._cookies.pop(key, None)
+                else:
+                    self._cookies[key] = (value.strip(), expires)
+
+    def names(self, url: str) -> set[str]:
+        """The names of the cookies a request to ``url`` would carry."""
+        header = self.header(url) or ""
+        return {c.split("=", 1)[0] for c in header.split("; ") if c}
+
+
+def _path_matches(path: str, cookie_path: str) -> bool:
+    return path == cookie_path or path.startswith(
+        cookie_path if cookie_path.endswith("/") else cookie_path + "/")
+
+
+class Hop(NamedTuple):
+    """One request of a tab and its answer."""
+
+    method: str
+    url: str
+    status: int
+    location: str
+    body: str
+
+
+class Tab:
+    """One tab of a browser: follows redirects by hand, reading the shared
+    ``jar`` for each hop and applying each answer's cookies on arrival.
+
+    ``hold(url)``: a hop to wait at ``barrier`` before it is sent (once),
+    so that tabs in threads send it at the same moment."""
+
+    def __init__(self, jar: Jar, *, hold: Callable[[str], bool] | None = None,
+                 barrier: threading.Barrier | None = None, timeout: float = 10) -> None:
+        self.jar = jar
+        self.hold, self.barrier = hold, barrier
+        self.timeout = timeout
+        self.trail: list[Hop] = []
+
+    def send(self, method: str, url: str, data: dict[str, str] | None = None,
+             host: str | None = None) -> Hop:
+        """One request, no redirect followed; ``host``: another Host header."""
+        if self.barrier is not None and self.hold is not None and self.hold(url):
+            self.barrier.wait()
+            self.barrier = None
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port,
+                                                timeout=self.timeout)
+        headers = {"Host": host or parts.netloc, "Connection": "close",
+                   "Accept": "text/html,application/json"}
+        body = None
+        if data is not None:
+            body = urlencode(data)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        cookie = self.jar.header(url)
+        if cookie:
+            headers["Cookie"] = cookie
+        try:
+            connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""),
+                               body=body, headers=headers)
+            answer = connection.getresponse()
+            self.jar.take(url, answer.msg.get_all("Set-Cookie") or [])
+            hop = Hop(method, url, answer.status, answer.getheader("Location") or "",
+                      answer.read().decode("utf-8", "replace"))
+        finally:
+            connection.close()
+        self.trail.append(hop)
+        return hop
+
+    def go(self, url: str, method: str = "GET", data: dict[str, str] | None = None,
+           host: str | None = None) -> Hop:
+        """Send, and follow redirects as a browser does (a GET after each)."""
+        for _ in range(10):
+            hop = self.send(method, url, data, host)
+            if hop.status not in (301, 302, 303, 307, 308):
+                return hop
+            url, method, data, host = urljoin(url, hop.location), "GET", None, None
+        raise AssertionError("redirect loop")
+
+    def log_in(self, hop: Hop, userid: str = "test0001", pwd: str = "test") -> Hop:
+        """Fill in the login form on the page ``hop`` ended on, and follow."""
+        form = Form(hop.body)
+        return self.go(urljoin(hop.url, form.action or ""), "POST",
+                       form.login_fields(userid, pwd))
+
+    def errors(self) -> list[Hop]:
+        """Every 4xx or 5xx answer this tab was given."""
+        return [hop for hop in self.trail if hop.status >= 400]
+
+
+def in_threads(*work: Callable[[], Hop], timeout: float = 30) -> list[Hop | BaseException]:
+    """Run each ``work`` (a tab's doing) in a thread of its own, all at
+    once; what each returned or raised."""
+    results: list[Hop | BaseException] = [TimeoutError("did not finish")] * len(work)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = work[i]()
+        except BaseException as exc:  # noqa: BLE001 (reported by the caller)
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results

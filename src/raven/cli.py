@@ -427,7 +427,8 @@ def _running_test_wls(host: str, port: int) -> str | None:
     try:  # the login form first: its anti-forgery token and cookie
         connection.request("GET", f"{AUTHENTICATE_PATH}?{query}")
         page = connection.getresponse()
-        cookie = (page.getheader("Set-Cookie") or "").split(";", 1)[0]
+        # Every cookie the page set (the form's own among them), as a browser sends them.
+        cookie = "; ".join(c.split(";", 1)[0] for c in page.msg.get_all("Set-Cookie") or [])
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.read(65536).decode(
             "utf-8", "replace"))
         if token is None or not cookie:

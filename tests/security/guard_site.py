@@ -1,11 +1,14 @@
-"""One small site, behind each middleware, for the guard's attack list:
-routes a router matches however a path is spelt, so that a hole in the
-path rule shows as a page served without a login.
+"""One small site, behind each adapter, for the tests against real servers
+(the guard's attack list, tabs and workers racing): routes a router
+matches however a path is spelt, so that a hole in the path rule shows as
+a page served without a login. Every page answers JSON: which page, and
+who is logged in (None: nobody).
 
 Protected: /admin, /staff and /reports; exempt: /static (inside none of
 them, so only a path that escapes a protected prefix reaches it unguarded).
-Run under gunicorn as ``guard_site:wsgi_site``, with RAVEN_* in the
-environment; :func:`starlette_site` builds the ASGI one.
+With RAVEN_* in the environment: the WSGI middleware under gunicorn as
+``guard_site:wsgi_site``, the ASGI one under uvicorn as ``--factory
+guard_site:starlette_site``, the Flask glue as ``guard_site:flask_site()``.
 """
 
 from __future__ import annotations
@@ -68,6 +71,35 @@ def starlette_site(**options: Any) -> Any:
     middleware = [Middleware(AsgiMiddleware, settings=os.environ, protect=PROTECT,
                              exempt=EXEMPT, **options)]
     return Starlette(routes=routes, middleware=middleware)
+
+
+def flask_site() -> Any:
+    """The same pages as Flask views behind the Flask glue's decorator;
+    Flask's session is signed with RAVEN_SECRET_KEY."""
+    from flask import Flask, request
+
+    from raven.flask_glue import AuthDecorator
+
+    app = Flask(__name__, static_folder=None)  # /static is the site's own
+    app.config.update(SECRET_KEY=os.environ["RAVEN_SECRET_KEY"],
+                      RAVEN_WLS=os.environ["RAVEN_WLS"], RAVEN_ORIGIN=os.environ["RAVEN_ORIGIN"])
+    auth = AuthDecorator()
+
+    @app.route("/admin/<page>", endpoint="admin")
+    @app.route("/staff/<path:rest>", endpoint="staff")
+    @app.route("/reports", endpoint="reports")
+    @auth
+    def protected(**_: str) -> Any:
+        return app.response_class(_page(request.endpoint or "", auth.principal),
+                                  mimetype="application/json")
+
+    @app.route("/static/<path:rest>", endpoint="static")
+    @app.route("/public", endpoint="public")
+    def open_page(**_: str) -> Any:
+        return app.response_class(_page(request.endpoint or "", None),
+                                  mimetype="application/json")
+
+    return app
 
 
 if "RAVEN_ORIGIN" in os.environ:  # under gunicorn

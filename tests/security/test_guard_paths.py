@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from guard_site import build_wsgi, starlette_site
-from tests.servers import Uvicorn, Werkzeug
+from tests.servers import Process, Uvicorn, Werkzeug
+from tests.servers import gunicorn as serve_wsgi
 
 HERE = Path(__file__).resolve().parent
 WLS = "http://127.0.0.1:5001"
@@ -42,39 +38,13 @@ ESCAPES = [
 OPEN = ["/static/x", "/static/a/b", "/public"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(port: int, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + 20
-    while True:  # poll the port, with a deadline
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start") from None
-            time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def gunicorn() -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "RAVEN_WLS": WLS, "RAVEN_ORIGIN": url, "RAVEN_SECRET_KEY": SECRET}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--chdir", str(HERE), "--log-level", "warning", "--graceful-timeout", "2",
-         "guard_site:wsgi_site"], env=env, stdout=subprocess.DEVNULL)
-    try:
-        _wait(port, proc)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    def env(url: str) -> dict[str, str]:
+        return {"RAVEN_WLS": WLS, "RAVEN_ORIGIN": url, "RAVEN_SECRET_KEY": SECRET}
+
+    with Process(serve_wsgi("guard_site:wsgi_site", 2, "--chdir", str(HERE)), env=env) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

@@ -65,8 +65,12 @@ class Client:
         return Form(page.text)
 
     def csrf_token(self) -> str:
-        """The anti-forgery token a login form shows this client (and its cookie)."""
+        """The anti-forgery token of a new login form (its cookie now in this client)."""
         return Form(self.ask().text).hidden()["csrf_token"]
+
+    def logout_token(self) -> str:
+        """The anti-forgery token of a new logout form; logged in, or there is none."""
+        return Form(self.get(self.logout_path).text).hidden()["csrf_token"]
 
     def fill_in(self, page: requests.Response, userid="test0001", pwd="test", cancel=False):
         """Submit the login form on ``page`` as a browser would."""

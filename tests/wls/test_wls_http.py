@@ -18,7 +18,7 @@ from raven.keys import SigningKey
 from raven.protocol import strip_query
 from raven.services import wls_from_settings
 from raven.wls import AUTHENTICATE_PATH, COOKIE_NAME, LOGOUT_PATH
-from raven.wls.app import app_settings
+from raven.wls.app import FORM_COOKIE_PREFIX, FORM_LIFETIME, MAX_WAITING_FORMS, app_settings
 
 RETURN_URL = "http://127.0.0.1:9/app/page?next=%2Fhome&x=1"
 TESTING_ONLY = "for development and testing only"
@@ -101,8 +101,8 @@ def test_good_password_answers_200_with_auth_pwd(start_wls, clock):
     assert resp.params == "state-42"
     assert resp.kid == "901" and resp.signed
     assert resp.issue == clock.utc()
-    cookie = r.headers["Set-Cookie"]
-    assert cookie.startswith(f"{COOKIE_NAME}=") and "HttpOnly" in cookie
+    [cookie] = [c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith(f"{COOKIE_NAME}=")]
+    assert "HttpOnly" in cookie
 
 
 def test_users_beyond_0400_have_no_ptags(client):
@@ -199,10 +199,89 @@ def test_a_token_belongs_to_its_own_cookie(client, other_client):
     assert _logged_in_as(client) is None and _logged_in_as(other) is None
 
 
-def test_two_forms_in_one_browser_share_a_token(client):
+def test_each_form_in_a_browser_has_a_token_of_its_own(client):
     first, second = client.ask(params="1"), client.ask(params="2")
-    assert client.form(first).hidden()["csrf_token"] == client.form(second).hidden()["csrf_token"]
+    assert client.form(first).hidden()["csrf_token"] != client.form(second).hidden()["csrf_token"]
     assert client.response(client.fill_in(first)).params == "1"
+    assert client.response(client.fill_in(second)).params == "2"
+
+
+def _form_cookies(client) -> dict[str, requests.cookies.Cookie]:
+    return {c.name: c for c in client.http.cookies if c.name.startswith(FORM_COOKIE_PREFIX)}
+
+
+def test_a_form_token_lives_in_a_cookie_named_after_it(client):
+    page = client.ask()
+    token = client.form(page).hidden()["csrf_token"]
+    [line] = page.raw.headers.getlist("Set-Cookie")  # and not the session cookie
+    assert line.startswith(f"{FORM_COOKIE_PREFIX}{token}=")
+    attributes = {a.strip().partition("=")[0].lower(): a.strip().partition("=")[2]
+                  for a in line.split(";")[1:]}
+    assert attributes["path"] == AUTHENTICATE_PATH
+    assert attributes["samesite"] == "Strict" and "httponly" in attributes
+    assert attributes["max-age"] == str(FORM_LIFETIME)
+
+
+def test_a_token_is_spent_when_its_form_is_sent(client):
+    page = client.ask()
+    fields = client.form(page).login_fields("test0001", "wrong")
+    again = client.post(fields)
+    assert again.status_code == 200 and "wrong password" in again.text
+    # The browser forgot the first form's cookie; the new form has one of its own.
+    new = client.form(again).hidden()["csrf_token"]
+    assert set(_form_cookies(client)) == {FORM_COOKIE_PREFIX + new}
+    r = client.post(fields)
+    assert r.status_code == 400 and "security token" in r.text
+    assert client.response(client.fill_in(again)).principal == "test0001"
+    assert not _form_cookies(client)
+
+
+def test_a_form_cookie_the_wls_did_not_sign_is_refused(client, start_wls):
+    page = client.ask()
+    fields = client.form(page).login_fields()
+    name = FORM_COOKIE_PREFIX + fields["csrf_token"]
+    [cookie] = _form_cookies(client).values()
+    issued = cookie.value.partition(".")[0]
+    # Planted by someone without the key; another form's value under this
+    # name; a value signed with another WLS's key.
+    other = start_wls()
+    other.ask()
+    [signed_elsewhere] = _form_cookies(other).values()
+    client.csrf_token()
+    another = next(c.value for n, c in _form_cookies(client).items() if n != name)
+    for value in (f"{issued}.{'A' * 43}", "1", "\u00b2.x", another, signed_elsewhere.value):
+        client.http.cookies.set(name, value, domain=cookie.domain, path=AUTHENTICATE_PATH)
+        r = client.post(fields)
+        assert r.status_code == 400 and "security token" in r.text, value
+    assert _logged_in_as(client) is None
+
+
+def test_a_form_is_only_good_on_its_own_page(client):
+    # The login form's token and cookie are no good for logging out.
+    client.response(client.login("test0011"))
+    token = client.form(client.ask(iact="yes")).hidden()["csrf_token"]
+    [cookie] = _form_cookies(client).values()
+    client.http.cookies.set(cookie.name, cookie.value, domain=cookie.domain, path=LOGOUT_PATH)
+    r = client.http.post(client.base + LOGOUT_PATH, data={"csrf_token": token}, timeout=10)
+    assert r.status_code == 400 and "security token" in r.text
+    assert _logged_in_as(client) == "test0011"
+
+
+def test_a_form_expires(start_wls, clock):
+    c = start_wls(clock)
+    page = c.ask()
+    clock.t += FORM_LIFETIME
+    r = c.fill_in(page)
+    assert r.status_code == 400 and "expired" in r.text
+    clock.t -= 1
+    assert c.response(c.fill_in(page)).principal == "test0001"
+
+
+def test_forms_never_sent_are_forgotten(client):
+    pages = [client.ask(params=str(i)) for i in range(MAX_WAITING_FORMS + 5)]
+    assert len(_form_cookies(client)) == MAX_WAITING_FORMS
+    assert client.fill_in(pages[4]).status_code == 400
+    assert client.response(client.fill_in(pages[5])).params == "5"
 
 
 # --- the WLS's own session -------------------------------------------------------
@@ -323,7 +402,8 @@ def test_logging_out_never_links_to_anything_else(client, back):
     r = client.logout(params={"return": back})
     assert r.status_code == 200 and _back_link(r) is None
     # Nor when the POST is made by hand with the same return.
-    fields = {"csrf_token": client.csrf_token(), "return": back}
+    client.response(client.login())
+    fields = {"csrf_token": client.logout_token(), "return": back}
     r = client.http.post(client.base + LOGOUT_PATH, data=fields, timeout=10)
     assert r.status_code == 200 and _back_link(r) is None
 

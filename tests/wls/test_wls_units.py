@@ -271,9 +271,12 @@ def test_no_logout_makes_it_fail(fields, post, with_token, referrer):
     headers = {} if referrer is None else {"Referer": referrer.encode("utf-8").decode("latin-1")}
     with _app.test_client() as c:
         page = c.get("/auth/authenticate.html?ver=3&url=http://a/").text
-        token = _TOKEN.search(page).group(1)
+        login = {"ver": "3", "url": "http://a/", "userid": "test0001", "pwd": "test",
+                 "csrf_token": _TOKEN.search(page).group(1)}
+        assert c.post("/auth/authenticate.html", data=login).status_code == 303
+        token = _TOKEN.search(c.get("/auth/logout.html").text).group(1)
         if post:
-            if with_token:  # the cookie's one token, as the login form shows it
+            if with_token:  # the logout form's token, as the page shows it
                 fields = [*fields, ("csrf_token", token)]
             r = c.post("/auth/logout.html", data=MultiDict(fields), headers=headers)
         else:

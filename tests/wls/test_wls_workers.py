@@ -1,66 +1,61 @@
 """The local WLS under gunicorn with two workers: with one key from the
-environment, every login form one worker signs, the other accepts."""
+environment, every login form one worker signs, the other accepts; and
+two tabs of one browser that load the login form at the same moment can
+both log in with it."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from urllib.parse import quote
+import threading
+from collections.abc import Iterator
+from urllib.parse import quote, urljoin
 
-import requests
-from tests.browsing import Form
+import pytest
+from tests.browsing import Form, Hop, Jar, Tab, in_threads
+from tests.servers import Process, gunicorn
 
 RETURN = "http://127.0.0.1:9/page"
+SECRET = "two workers, one key, for the test"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture(scope="module")
+def wls() -> Iterator[str]:
+    with Process(gunicorn("raven.wls:create_app()"),
+                 env=lambda url: {"RAVEN_WLS_SECRET_KEY": SECRET}) as server:
+        yield server.url
 
 
-def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "raven.wls:create_app()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:  # poll the port until gunicorn answers
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("gunicorn did not start") from None
-            time.sleep(0.05)
+def _asking(url: str) -> str:
+    return f"{url}/auth/authenticate.html?ver=3&url={quote(RETURN, '')}"
 
 
-def _logins(url: str, count: int) -> list[int]:
-    """The status of each login: form from one request, POST on a new
-    connection (so either worker may answer either)."""
+def _post_form(tab: Tab, page_url: str, page: str) -> int:
+    """Press the login form's button on ``page``: the WLS's answer's status
+    (not followed: the return address is nowhere)."""
+    form = Form(page)
+    return tab.send("POST", urljoin(page_url, form.action or ""), form.login_fields()).status
+
+
+def test_two_workers_sharing_a_key_accept_every_login(wls):
+    """Form from one request, POST on a new connection (so either worker
+    may answer either), each login in a new browser."""
     statuses = []
-    for _ in range(count):
-        with requests.Session() as browser:
-            form = browser.get(f"{url}/auth/authenticate.html?ver=3&url={quote(RETURN, '')}",
-                               timeout=10)
-            fields = Form(form.text).login_fields("test0001", "test")
-            browser.headers["Connection"] = "close"
-            done = browser.post(form.url, data=fields, allow_redirects=False, timeout=10)
-            statuses.append(done.status_code)
-    return statuses
-
-
-def test_two_workers_sharing_a_key_accept_every_login():
-    env = {**os.environ, "RAVEN_WLS_SECRET_KEY": "two workers, one key, for the test"}
-    proc, url = _serve(env)
-    try:
-        statuses = _logins(url, 30)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    for _ in range(30):
+        tab = Tab(Jar())
+        form = tab.send("GET", _asking(wls))
+        statuses.append(_post_form(tab, form.url, form.body))
     assert statuses == [303] * 30
+
+
+def test_two_tabs_loading_the_form_at_once_both_log_in(wls):
+    """A fresh browser's two tabs ask for the login page at the same
+    moment (two sites' logins, or two of one site's, started together):
+    the login form in either tab works, one after the other."""
+    refused = 0
+    for _ in range(10):
+        jar, barrier = Jar(), threading.Barrier(2, timeout=10)
+        tabs = [Tab(jar, hold=lambda url: True, barrier=barrier) for _ in range(2)]
+        forms = in_threads(*(lambda tab=tab: tab.send("GET", _asking(wls)) for tab in tabs))
+        statuses = [_post_form(tab, form.url, form.body) if isinstance(form, Hop) else form
+                    for tab, form in zip(tabs, forms, strict=True)]
+        refused += statuses != [303, 303]
+    assert refused == 0, f"one of the two forms was refused in {refused} of 10 trials"

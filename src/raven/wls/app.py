@@ -8,6 +8,7 @@ what a WLS decides: who is logged in, what to ask, what to answer.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import ipaddress
 import os
@@ -20,7 +21,18 @@ from datetime import datetime, timezone
 from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    after_this_request,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
@@ -375,29 +387,100 @@ def current_session() -> WLSSession | None:
     return WLSSession(user, expires)
 
 
-def csrf_token() -> str:
-    """This browser's anti-forgery token, kept in the WLS's own session cookie.
+# Each form's token has a cookie of its own, named after it, rather than one
+# token in the session cookie: two tabs of a fresh browser that load a form at
+# once each get their own cookie, where one shared cookie would keep only the
+# last answer's token. The cookie's value is signed with SECRET_KEY (so every
+# worker sharing the key accepts it, and nobody without the key can plant
+# one), is sent back only to the form's own page and never from another site
+# (SameSite=Strict), and lasts FORM_LIFETIME.
+FORM_COOKIE_PREFIX = "raven_wls_form_"
+#: Seconds a login or logout form may wait to be sent.
+FORM_LIFETIME = 3600
+#: Forms one browser may have waiting per page; older ones are dropped, so
+#: that forms loaded and never sent cannot swell its Cookie header.
+MAX_WAITING_FORMS = 20
+_TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]{43}")
+_ISSUED_TEXT = re.compile(r"[0-9]{1,15}")
 
-    One per cookie, not per page, so that two tabs with login forms both work.
+
+def _form_mac(token: str, path: str, issued: int) -> str:
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    mac = hmac.digest(key or b"", f"raven-wls-form|{path}|{token}|{issued}".encode(), "sha256")
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def _form_cookie_issued(token: str, value: str, path: str) -> int | None:
+    """When (epoch milliseconds) the cookie of form ``token`` was issued for
+    ``path``, if the WLS signed it."""
+    issued, _, mac = value.partition(".")
+    if not _ISSUED_TEXT.fullmatch(issued):  # ASCII digits only: int() takes others
+        return None
+    if not hmac.compare_digest(mac.encode(), _form_mac(token, path, int(issued)).encode()):
+        return None
+    return int(issued)
+
+
+def _waiting_forms() -> dict[str, str]:
+    """The form cookies this request carries: token to value."""
+    return {name[len(FORM_COOKIE_PREFIX):]: value for name, value in request.cookies.items()
+            if name.startswith(FORM_COOKIE_PREFIX)}
+
+
+def csrf_token() -> str:
+    """A new anti-forgery token for a form on this page, and its cookie.
+
+    A token per form, each in a cookie of its own, so that two tabs with
+    forms both work, however their answers cross.
     """
-    token = session.get("csrf")
-    if not isinstance(token, str):
-        token = session["csrf"] = secrets.token_urlsafe(32)
+    # In milliseconds, so that the oldest of forms loaded in one second goes first.
+    token, path, issued = secrets.token_urlsafe(32), request.path, int(_now() * 1000)
+    value = f"{issued}.{_form_mac(token, path, issued)}"
+    waiting = sorted(
+        ((_form_cookie_issued(t, v, path) or 0), t) for t, v in _waiting_forms().items()
+    )
+    dropped = [t for _, t in waiting[: max(0, len(waiting) - MAX_WAITING_FORMS + 1)]]
+
+    @after_this_request
+    def set_cookies(resp: WerkzeugResponse) -> WerkzeugResponse:
+        for old in dropped:
+            resp.delete_cookie(FORM_COOKIE_PREFIX + old, path=path, secure=request.is_secure,
+                               httponly=True, samesite="Strict")
+        resp.set_cookie(FORM_COOKIE_PREFIX + token, value, max_age=FORM_LIFETIME, path=path,
+                        secure=request.is_secure, httponly=True, samesite="Strict")
+        return resp
+
     return token
 
 
 def check_csrf(form: MultiDict[str, str]) -> None:
-    """Refuse (400) a form that was not served by this WLS to this browser."""
-    expected = session.get("csrf")
-    if not isinstance(expected, str):
-        abort(400, "The test WLS's cookie is missing, so it cannot tell this form "
-                   "came from one of its own pages. Allow cookies for this server, "
-                   "go back, reload the page and try again.")
+    """Refuse (400) a form that was not served by this WLS to this browser,
+    and spend its token: the browser forgets its cookie."""
+    waiting = _waiting_forms()
+    if not waiting:  # a form from another site, or cookies refused, or old
+        abort(400, "The test WLS's cookie is missing (each form has one of its own), so it "
+                   "cannot tell this form came from one of its own pages. Allow cookies "
+                   "for this server, go back, reload the page and try again (a form "
+                   f"lasts {FORM_LIFETIME // 60} minutes, and is sent once).")
     given = form.get(CSRF_FIELD, "")
-    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
+    value = waiting.get(given) if _TOKEN_TEXT.fullmatch(given) else None
+    issued = None if value is None else _form_cookie_issued(given, value, request.path)
+    if issued is None:
         abort(400, "This form did not come from one of the test WLS's own pages "
                    "(its security token is missing or wrong), so nothing was done. "
                    "Go back, reload the page and try again.")
+    if not issued <= _now() * 1000 < issued + FORM_LIFETIME * 1000:
+        abort(400, f"This form is more than {FORM_LIFETIME // 60} minutes old (its "
+                   "security token has expired), so nothing was done. Go back, reload "
+                   "the page and try again.")
+    path = request.path
+
+    @after_this_request
+    def spend(resp: WerkzeugResponse) -> WerkzeugResponse:
+        resp.delete_cookie(FORM_COOKIE_PREFIX + given, path=path, secure=request.is_secure,
+                           httponly=True, samesite="Strict")
+        return resp
 
 
 def start_session(user: User) -> WLSSession:
@@ -730,7 +813,7 @@ def _add_views(app: Flask) -> None:
         return _page(
             "logout.html", user=wls_session.user.name if wls_session else None,
             back=back, refused_return=given is not None and back is None,
-            csrf_token=csrf_token(),
+            csrf_token=csrf_token,  # called only if the page shows the form
         )
 
     @app.post(settings.logout_path, endpoint="logout_post")

@@ -222,7 +222,8 @@ class AuthDecorator:
         except ConfigurationError as exc:
             logger.error("Raven configuration error: %s", exc)
             raise
-        settings = Settings.from_config(app.config, given, host_names=_host_names(app))
+        settings = Settings.from_config(app.config, given, host_names=_host_names(app),
+                                        whitelist_name="TRUSTED_HOSTS")
         extension = app.extensions.setdefault(_EXTENSION, {})
         if not extension:  # once per app, for every decorator; may be first request
             app.after_request_funcs.setdefault(None, []).append(_add_cache_control)

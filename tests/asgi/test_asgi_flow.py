@@ -445,3 +445,10 @@ def test_a_plain_http_origin_others_reach_is_said_when_built(caplog):
     caplog.clear()
     RavenMiddleware(Starlette(), secret_key=SECRET, origin="http://127.0.0.1:8000", wls="demo")
     assert [r for r in caplog.records if hasattr(r, "raven_mismatch")] == []
+
+
+def test_the_missing_origin_error_names_only_what_an_asgi_site_can_set():
+    with pytest.raises(ConfigurationError, match="set RAVEN_ORIGIN \\(origin=\\)") as raised:
+        RavenMiddleware(Starlette(), secret_key=SECRET, wls="demo")
+    assert "TRUSTED_HOSTS" not in str(raised.value)
+    assert "ALLOWED_HOSTS" not in str(raised.value)

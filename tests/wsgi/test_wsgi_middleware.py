@@ -60,6 +60,13 @@ def test_the_first_request_at_another_address_says_where_the_site_is(caplog):
     assert "reached at" not in lines[1]
 
 
+def test_the_missing_origin_error_names_only_what_a_wsgi_site_can_set():
+    with pytest.raises(ConfigurationError, match="RAVEN_ORIGIN") as raised:
+        build(origin=None)
+    assert "TRUSTED_HOSTS" not in str(raised.value)
+    assert "ALLOWED_HOSTS" not in str(raised.value)
+
+
 def test_an_unknown_setting_fails_at_construction():
     with pytest.raises(ConfigurationError, match="no_such_setting"):
         build(no_such_setting=1)

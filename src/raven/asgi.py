@@ -88,10 +88,11 @@ class _Context:
         self.session: MutableMapping[str, Any] | None = None
         if middleware.cookie is None:
             session = scope.get("session")
-            if session is None:
+            if session is None:  # the last resort: no start-up could see it
                 raise ConfigurationError(
                     "RavenMiddleware(session=True) keeps the login in the framework's "
-                    "session: install Starlette's SessionMiddleware outside it"
+                    "session, and this request has none: install Starlette's "
+                    "SessionMiddleware outside it" + _OUTSIDE
                 )
             self.session = session
             self.stored = session.get(SESSION_KEY)
@@ -169,6 +170,16 @@ class RavenMiddleware:
         self.cookie = self.guard.cookie
         self.authorise = authorise
         self.pages = Pages(template_dirs)
+        if session:
+            _no_session_inside(app)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Start-up: what the wrapped apps show of the session's place."""
+        if self.cookie is None:
+            _session_outside(scope.get("app"), self)
+        await self.app(scope, receive, send)
+
+    _started = False  # has the lifespan start-up been seen?
 
     def settings_for(self, rules: Mapping[str, Any]) -> Settings:
         """This middleware's settings with a route's own (``raven_user(...)``)."""
@@ -178,6 +189,10 @@ class RavenMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
+            if scope["type"] == "lifespan" and not self._started:
+                self._started = True
+                await self._lifespan(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         context = _Context(self, scope)
@@ -352,6 +367,71 @@ class RavenMiddleware:
         state = None if context.write is _DELETE else context.write
         headers.append("Set-Cookie", self.cookie.set_cookie(
             state, context.now, scope["scheme"] in ("https", "wss")))  # type: ignore[arg-type]
+
+
+# --- where the session middleware is ---------------------------------------------------
+
+_OUTSIDE = (" (list Middleware(SessionMiddleware, ...) before Middleware(RavenMiddleware, ...), "
+            "or call app.add_middleware(SessionMiddleware, ...) after "
+            "app.add_middleware(RavenMiddleware, ...): the last added is the outermost)")
+
+
+def _is_session_middleware(cls: object) -> bool:
+    """Starlette's SessionMiddleware, or a store of the same name and
+    place (starsessions)."""
+    return isinstance(cls, type) and any(k.__name__ == "SessionMiddleware" for k in cls.__mro__)
+
+
+def _inner(app: object) -> Iterable[object]:
+    """The apps (or, in a Starlette app not yet built, the middleware
+    classes) a request passes through after ``app``, outermost first."""
+    seen: set[int] = set()
+    while app is not None and id(app) not in seen:
+        seen.add(id(app))
+        yield app
+        user_middleware = getattr(app, "user_middleware", None)
+        if isinstance(user_middleware, list):  # a Starlette app: its own middleware
+            stack = getattr(app, "middleware_stack", None)
+            if stack is None:
+                yield from (getattr(m, "cls", None) for m in user_middleware)
+                return
+            app = stack
+        else:
+            app = getattr(app, "app", None)
+
+
+def _no_session_inside(app: object) -> None:
+    """Refuse, when the middleware is built, a session middleware that
+    runs after it: it would make the session only once RavenMiddleware has
+    looked for it, so every request would fail."""
+    for inner in _inner(app):
+        cls = inner if isinstance(inner, type) else type(inner)
+        if _is_session_middleware(cls):
+            message = (f"RavenMiddleware(session=True) reads the session that {cls.__name__} "
+                       f"makes, and {cls.__name__} is inside it, so it runs too late: install "
+                       f"it outside RavenMiddleware" + _OUTSIDE)
+            logger.error("Raven configuration error: %s", message)
+            raise ConfigurationError(message)
+
+
+def _session_outside(top: object, middleware: RavenMiddleware) -> None:
+    """At the lifespan start-up, the Starlette app that holds the
+    middleware is in the scope: say if none of the middleware before ours
+    makes a session. (A session middleware wrapped around that whole app
+    cannot be seen, so this is a warning.)"""
+    before = []
+    for app in _inner(getattr(top, "middleware_stack", None)):
+        if app is middleware:
+            break
+        before.append(app)
+    else:
+        return  # not inside this app's stack: nothing can be said
+    if not any(_is_session_middleware(type(app)) for app in before):
+        logger.warning(
+            "RavenMiddleware(session=True) keeps the login in a session, and no "
+            "SessionMiddleware comes before it in %s's middleware: unless one wraps the "
+            "whole app, every request will fail%s", type(top).__name__, _OUTSIDE,
+            extra={"raven_mismatch": "session"})
 
 
 def _anonymous(scope: Scope) -> None:

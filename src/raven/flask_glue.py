@@ -23,6 +23,8 @@ import functools
 import inspect
 import json
 import logging
+import os
+import sys
 import time
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
@@ -51,7 +53,7 @@ import raven._check  # noqa: F401  (first: a clear error if 'raven' is another p
 
 from . import flow, guard, pages, pending
 from .flow import MAX_TOKENS, REASONS, Allow, Incoming, LoggedIn, Login, Refuse, ToWLS
-from .origin import HostError
+from .origin import HostError, normalise_origin, served_mismatches
 from .protocol import RAVEN_LOGOUT
 from .request import Request
 from .response import Response
@@ -65,6 +67,8 @@ logger = logging.getLogger("raven")
 #: The one key of ``flask.session`` this module reads and writes.
 SESSION_KEY = "_raven"
 _EXTENSION = "raven"
+#: The start-up warnings an app has logged: each once, whichever decorator.
+_SAID = "raven.said"
 #: Where a request this module let through keeps (decorator, login,
 #: Cache-Control): its WSGI environ lives exactly as long as the request.
 _ALLOWED = "raven.flask_glue.allowed"
@@ -226,10 +230,13 @@ class AuthDecorator:
         except ConfigurationError as exc:
             logger.error("Raven configuration error: %s", exc)
             raise
-        settings = Settings.from_config(app.config, given, host_names=_host_names(app))
+        settings = Settings.from_config(app.config, given, host_names=_host_names(app),
+                                        whitelist_name="TRUSTED_HOSTS")
         extension = app.extensions.setdefault(_EXTENSION, {})
         if not extension:  # once per app, for every decorator; may be first request
             app.after_request_funcs.setdefault(None, []).append(_add_cache_control)
+        guard.say_mismatches(_mismatches(app, settings),
+                             app.extensions.setdefault(_SAID, set()))
         # The settings' own rule, unless a subclass brings its own.
         overridden = type(self).check_authorised is not AuthDecorator.check_authorised
         if self not in extension and (callback := guard.callback_path(settings)) is not None:
@@ -551,6 +558,67 @@ def _session_cookie_sent(environ: dict[str, Any]) -> bool:
 
 def _host_names(app: Flask) -> Any:
     return app.config.get("TRUSTED_HOSTS") or getattr(app.request_class, "trusted_hosts", None)
+
+
+def _mismatches(app: Flask, settings: Settings) -> list[Any]:
+    """What Flask knows at start-up of how the site is served, for the
+    core's rule: ``flask run``'s address, ``TRUSTED_HOSTS``, and the origin
+    ``SERVER_NAME`` and ``PREFERRED_URL_SCHEME`` make absolute URLs at."""
+    external = None
+    if app.config.get("SERVER_NAME"):
+        try:
+            external = normalise_origin(str(app.config.get("PREFERRED_URL_SCHEME") or "http"),
+                                        str(app.config["SERVER_NAME"]))
+        except HostError:
+            pass  # Flask itself says what is wrong with it
+    whitelist = app.config.get("TRUSTED_HOSTS")
+    return served_mismatches(
+        settings.origins, settings.host_names, settings.trust_any_host,
+        served=served_by_flask_run(), served_by="flask run",
+        whitelist=None if whitelist is None else list(whitelist), whitelist_name="TRUSTED_HOSTS",
+        external=external, external_name="SERVER_NAME and PREFERRED_URL_SCHEME",
+    )
+
+
+def served_by_flask_run(argv: list[str] | None = None,
+                        environ: Any = None) -> str | None:
+    """The origin ``flask run`` serves, if that is the command being run:
+    ``http://127.0.0.1:5000`` unless ``--host``, ``--port``, ``--cert`` (or
+    their ``FLASK_RUN_*`` variables) say otherwise."""
+    argv = sys.argv if argv is None else argv
+    environ = os.environ if environ is None else environ
+    program = argv[0].replace("\\", "/") if argv else ""
+    if not (program.rsplit("/", 1)[-1] in ("flask", "flask.exe")
+            or program.endswith("flask/__main__.py")):
+        return None
+    words = iter(argv[1:])
+    for word in words:  # the group's options, then the command
+        if word in ("-A", "--app", "-e", "--env-file"):
+            next(words, None)
+        elif not word.startswith("-"):
+            if word != "run":
+                return None
+            break
+    else:
+        return None
+    options = {"host": environ.get("FLASK_RUN_HOST") or "127.0.0.1",
+               "port": environ.get("FLASK_RUN_PORT") or "5000",
+               "cert": environ.get("FLASK_RUN_CERT")}
+    names = {"-h": "host", "--host": "host", "-p": "port", "--port": "port", "--cert": "cert"}
+    for word in words:
+        name, equals, value = word.partition("=")
+        if name in names:
+            options[names[name]] = value if equals else next(words, "")
+    scheme = "https" if options["cert"] else "http"
+    host = "[::]" if options["host"] == "::" else options["host"]
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    if not str(options["port"]).isdigit():
+        return None
+    try:
+        return normalise_origin(scheme, f"{host}:{options['port']}")
+    except HostError:
+        return None
 
 
 def _check_flask(app: Flask) -> None:

@@ -396,7 +396,7 @@ def decide(
         try:
             site_origin(incoming, settings)
         except HostError as exc:
-            return _refuse(incoming, 400, "host", "bad_request", str(exc))
+            return _wrong_host(incoming, settings, exc)
     try:
         values, rest = split_response(incoming.query)
     except ValueError:
@@ -547,7 +547,7 @@ def cross_site_refusal(
     try:
         own = site_origin(incoming, settings)
     except HostError as exc:
-        return _refuse(incoming, 400, "host", "bad_request", str(exc))
+        return _wrong_host(incoming, settings, exc)
     sent = _origin_of(origin) if origin else _origin_of(referer)  # "null" is no origin
     if sent is None or sent.lower() != own:
         return _refuse(incoming, 403, f"{what} origin", "logout_refused",
@@ -637,6 +637,32 @@ def _refuse(
     return Refuse(status, check, page, {"check": check, **context}, line, state)
 
 
+def _wrong_host(incoming: Incoming, settings: Settings, exc: HostError) -> Refuse:
+    """A request at an address the site does not answer to. The first in
+    this worker (for these settings) also says, in its one log line, how
+    the site was reached and where it is configured to be: a mistyped
+    RAVEN_ORIGIN, a proxy that does not pass on the scheme, or a browser at
+    localhost for 127.0.0.1 show only in a request's Host header."""
+    refusal = _refuse(incoming, 400, "host", "bad_request", str(exc))
+    if settings.__dict__.get("_told_wrong_host") or refusal.log is None:
+        return refusal
+    settings.__dict__["_told_wrong_host"] = True
+    reached = shown(f"{incoming.scheme}://{incoming.host}")
+    if settings.origins:
+        where = f"{' '.join(sorted(settings.origins))} (RAVEN_ORIGIN)"
+    elif settings.host_names:
+        where = (f"the hosts {', '.join(sorted(settings.host_names))} on their default ports "
+                 "(the framework's host whitelist)")
+    else:
+        return refusal
+    told = (f"{refusal.log.message}. This is the first request this process refused for its "
+            f"address: it was reached at {reached}, and this site answers only at {where}. "
+            f"If that is where the site was opened, open it at its origin, or add the origin "
+            "it was reached at to RAVEN_ORIGIN; behind a proxy, have the server pass on the "
+            "scheme and host the browser used")
+    return replace(refusal, log=LogLine(logging.WARNING, told))
+
+
 def _to_wls(
     incoming: Incoming, state: State, settings: Settings, token: str | Callable[[], str],
     expired: str | None, why: str | None,
@@ -646,7 +672,7 @@ def _to_wls(
     try:
         url = own_url(incoming, settings, incoming.query)
     except HostError as exc:
-        return _refuse(incoming, 400, "host", "bad_request", str(exc))
+        return _wrong_host(incoming, settings, exc)
     if not incoming.navigation and settings.api_401:
         # A script cannot follow the WLS's pages: say where a person logs in.
         return Refuse(
@@ -705,7 +731,7 @@ def _complete(
     try:
         url = own_url(incoming, settings, rest)
     except HostError as exc:
-        return _refuse(incoming, 400, "host", "bad_request", str(exc))
+        return _wrong_host(incoming, settings, exc)
     try:
         response = settings.wls.parse(values[0])
     except ResponseError as exc:

@@ -32,12 +32,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, overload
 
 from .flow import Allow, Decision, Incoming, LoggedIn, Login, State, _judge, cross_site_refusal
+from .origin import Mismatch, served_mismatches
 from .settings import ConfigurationError, Settings
 
 __all__ = [
     "RETIRED", "Identity", "LoginCookie", "PathRule", "RouteSettings", "SiteGuard",
     "callback_path", "check_secret_key", "identity", "new_token", "once", "private", "retired",
-    "rotates_session", "stricter", "websocket_identity",
+    "rotates_session", "say_mismatches", "stricter", "websocket_identity",
 ]
 
 logger = logging.getLogger("raven")
@@ -497,6 +498,20 @@ def retired(given: dict[str, object], names: dict[str, str], who: str) -> None:
             raise ConfigurationError(f"{who}: {old}= is now {new}=")
 
 
+def say_mismatches(found: Iterable[Mismatch], said: set[str] | None = None) -> None:
+    """Log each start-up mismatch (:func:`raven.origin.served_mismatches`)
+    once: a WARNING on the ``raven`` logger whose record's
+    ``raven_mismatch`` names the rule, so a logging filter can silence
+    one. ``said`` holds what this application has said already."""
+    said = set() if said is None else said
+    for mismatch in found:
+        if mismatch.message in said:
+            continue
+        said.add(mismatch.message)
+        logger.warning("%s (hint: %s)", mismatch.message, mismatch.hint,
+                       extra={"raven_mismatch": mismatch.kind})
+
+
 # --- one guard, one vocabulary -------------------------------------------------------
 
 #: Arguments the WSGI and ASGI middlewares once spelt differently.
@@ -540,12 +555,16 @@ class SiteGuard(NamedTuple):
             else:
                 cookie = LoginCookie(secret_key, settings, name=cookie_name,
                                      secure=cookie_secure, max_age=cookie_max_age)
-            return cls(PathRule(protect, exempt), cookie,
-                       None if logout_path is None else "/" + "/".join(_fold(_split(logout_path))),
-                       callback_path(settings))
+            guard = cls(PathRule(protect, exempt), cookie,
+                        None if logout_path is None else "/" + "/".join(_fold(_split(logout_path))),
+                        callback_path(settings))
         except ConfigurationError as exc:
             logger.error("Raven configuration error: %s", exc)
             raise
+        # A middleware knows no server: what the origins alone show.
+        say_mismatches(served_mismatches(settings.origins, settings.host_names,
+                                         settings.trust_any_host))
+        return guard
 
     def is_logout(self, path: str) -> bool:
         if self.logout_path is None or path == self.logout_path:

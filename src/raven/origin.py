@@ -17,8 +17,10 @@ host *and* port) must be one the operator stated:
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 from urllib.parse import quote
 
 from .errors import RavenError
@@ -31,6 +33,7 @@ _HOST = re.compile(
     re.ASCII,
 )
 _ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<rest>[^/?#]+)/?", re.ASCII | re.IGNORECASE)
+_WITH_PATH = re.compile(r"https?://[^/?#]+(?P<path>/[^?#]*)", re.ASCII | re.IGNORECASE)
 # Query bytes that may stand in a URL as they are; anything else is escaped.
 _QUERY_SAFE = re.compile(rb"[!$&'()*+,\-./0-9:;=?@A-Z_a-z~%]*")
 
@@ -73,7 +76,7 @@ def parse_origins(value: str | Iterable[str]) -> frozenset[str]:
         if match is None:
             raise ValueError(
                 f"origin {item!r} must be scheme://host[:port] with nothing after it, "
-                "e.g. 'https://www.example.com'"
+                f"e.g. 'https://www.example.com'{_path_hint(item)}"
             )
         try:
             origins.add(normalise_origin(match.group("scheme"), match.group("rest")))
@@ -82,6 +85,17 @@ def parse_origins(value: str | Iterable[str]) -> frozenset[str]:
     if not origins:
         raise ValueError("name at least one origin, e.g. 'https://www.example.com'")
     return frozenset(origins)
+
+
+def _path_hint(item: object) -> str:
+    """For an origin written with the path the site is mounted at: where
+    that path is said instead."""
+    found = _WITH_PATH.fullmatch(item) if isinstance(item, str) else None
+    if found is None or found.group("path") == "/":
+        return ""
+    return (f"; a site under the path {found.group('path').rstrip('/')!r} still has the "
+            "origin alone: the server says where the app is mounted (WSGI's SCRIPT_NAME, "
+            "ASGI's root_path, a Starlette Mount, Django's FORCE_SCRIPT_NAME)")
 
 
 def trusted_origin(
@@ -133,6 +147,136 @@ def site_url(origin: str, path: str, query: bytes) -> str:
     if query and not _QUERY_SAFE.fullmatch(query):
         query = quote(query, safe="!$&'()*+,-./:;=?@_~%").encode("ascii")
     return origin + escaped_path + ("?" + query.decode("ascii") if query else "")
+
+
+# --- how the site is served, as far as start-up can know ----------------------------------
+
+
+class Mismatch(NamedTuple):
+    """One way the configured origins cannot match how the site is served,
+    found when the application starts. ``kind`` names the rule (an adapter
+    maps it to its own warning id); ``message`` and ``hint`` are said once."""
+
+    kind: str
+    message: str
+    hint: str
+
+
+def is_loopback(origin: str) -> bool:
+    """Is ``scheme://host[:port]`` this machine (a developer's own)?"""
+    match = _HOST.fullmatch(origin.split("://", 1)[-1].lower())
+    if match is None:
+        return False
+    name = match.group("host").rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def served_mismatches(
+    origins: frozenset[str] | None,
+    host_names: Iterable[str] | None = None,
+    trust_any_host: bool = False,
+    *,
+    served: str | None = None,
+    served_by: str = "the server",
+    whitelist: Iterable[str] | None = None,
+    whitelist_name: str = "",
+    external: str | None = None,
+    external_name: str = "",
+) -> list[Mismatch]:
+    """What can be known, when the application starts, of origins that
+    cannot match how the site is served. The adapter says what its
+    framework knows:
+
+    - ``served``: the origin a development server listens at, which is
+      where a browser opens the site (``http://0.0.0.0:8000`` for any
+      address), and ``served_by`` the command;
+    - ``whitelist``: a host whitelist the framework applies before Raven
+      sees a request (Django's ``ALLOWED_HOSTS``, Flask's
+      ``TRUSTED_HOSTS``), named ``whitelist_name``;
+    - ``external``: the origin the framework writes its own absolute URLs
+      with (Flask's ``SERVER_NAME`` and ``PREFERRED_URL_SCHEME``).
+
+    A production server behind a proxy listens at an address no browser
+    uses, so only a development server's is judged. Where the mismatch
+    shows only in a request's Host header, the core says it on the first
+    such request (:func:`raven.flow.decide`)."""
+    found: list[Mismatch] = []
+    for origin in sorted(origins or ()):
+        if origin.startswith("http://") and not is_loopback(origin):
+            secure = "https://" + origin.split("://", 1)[1]
+            found.append(Mismatch(
+                "plain http",
+                f"RAVEN_ORIGIN {origin} is plain http on a host other machines reach: the "
+                "login and the cookie that keeps it cross the network readable, and behind "
+                f"a TLS proxy browsers come to {secure}, which this origin refuses",
+                f"set RAVEN_ORIGIN = {secure!r} (and have the server pass on the scheme: "
+                "Werkzeug's ProxyFix, uvicorn's --proxy-headers, Django's "
+                "SECURE_PROXY_SSL_HEADER); keep http:// for 127.0.0.1 and localhost",
+            ))
+    if served is not None:
+        found.extend(_served(served, served_by, origins, host_names, trust_any_host))
+    if whitelist is not None:
+        allowed = list(whitelist)
+        for origin in sorted(origins or ()):
+            match = _HOST.fullmatch(origin.split("://", 1)[1])
+            name = match.group("host") if match else origin
+            if not _whitelisted(name, allowed):
+                found.append(Mismatch(
+                    "whitelist",
+                    f"RAVEN_ORIGIN {origin} names a host that {whitelist_name} does not allow: "
+                    "every request there is refused (a 400) before Raven sees it",
+                    f"add {name!r} to {whitelist_name}",
+                ))
+    if external is not None and origins and external not in origins:
+        found.append(Mismatch(
+            "external",
+            f"{external_name} make this site's own absolute URLs at {external}, which is "
+            f"not one of its origins (RAVEN_ORIGIN {' '.join(sorted(origins))}): a link "
+            "made that way leads to a page that refuses it",
+            f"set {external_name} to match RAVEN_ORIGIN, or add {external!r} to it",
+        ))
+    return found
+
+
+def _served(served: str, served_by: str, origins: frozenset[str] | None,
+            host_names: Iterable[str] | None, trust_any_host: bool) -> list[Mismatch]:
+    scheme, host = served.split("://", 1)
+    match = _HOST.fullmatch(host)
+    if match is not None and match.group("host") in ("0.0.0.0", "[::]"):
+        # Any address: a browser opens one of them, at this port.
+        port = int(match.group("port") or _DEFAULT_PORTS.get(scheme, 0))
+        if any(_port(o) == port for o in origins or () if o.startswith(scheme + "://")):
+            return []
+        served = normalise_origin(scheme, f"127.0.0.1:{port}")
+        host = served.split("://", 1)[1]
+    try:
+        trusted_origin(scheme, host, origins=origins, host_names=host_names,
+                       trust_any_host=trust_any_host)
+    except HostError as exc:
+        return [Mismatch(
+            "served",
+            f"{served_by} serves {served}, which this site's Raven settings refuse ({exc}): "
+            "every login would end on a 400 page",
+            f"set RAVEN_ORIGIN = {served!r} (and open the site there)",
+        )]
+    return []
+
+
+def _port(origin: str) -> int:
+    scheme, host = origin.split("://", 1)
+    match = _HOST.fullmatch(host)
+    return int(match.group("port") or _DEFAULT_PORTS[scheme]) if match else 0
+
+
+def _whitelisted(name: str, allowed: list[str]) -> bool:
+    if "*" in allowed:
+        return True
+    return _name_allowed(name, allowed) or _name_allowed(name.strip("[]"), allowed)
 
 
 def _shown(text: str) -> str:

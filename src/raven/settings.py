@@ -124,12 +124,15 @@ class Settings:
         host_names: Any = None,
         prefix: str = "RAVEN_",
         warn: bool = True,
+        whitelist_name: str | None = None,
     ) -> Settings:
         """Settings from ``config`` (``RAVEN_*`` keys) and ``given``
         (arguments written in code, which win). ``host_names`` is the
         framework's own host whitelist, if any. Raises ConfigurationError.
         ``warn=False`` leaves the warning about the demo key to the caller
-        (Django says it once, as a system check)."""
+        (Django says it once, as a system check). ``whitelist_name`` names
+        the framework's host whitelist setting, if it has one, for the
+        error that no origin is configured."""
         config = config or {}
         given = given or {}
         def pick(name: str) -> Any:
@@ -167,7 +170,7 @@ class Settings:
                 site_logout=_site_logout(pick("site_logout")),
                 api_401=flag("api_401", pick("api_401")),
             )
-            settings._check()
+            settings._check(whitelist_name)
         except ConfigurationError as exc:
             logger.error("Raven configuration error: %s", exc)
             raise
@@ -178,7 +181,7 @@ class Settings:
             )
         return settings
 
-    def _check(self) -> None:
+    def _check(self, whitelist_name: str | None = None) -> None:
         if self.wls.protocol == "oidc":
             try:
                 self.wls.check_aauth(self.aauth)  # type: ignore[attr-defined]
@@ -191,12 +194,14 @@ class Settings:
             if value is not None and not isinstance(value, str):
                 raise ConfigurationError(f"{name} (RAVEN_{name.upper()}) must be a string or None")
         if not (self.origins or self.host_names or self.trust_any_host):
+            # Name only what this adapter offers: an ASGI user has no TRUSTED_HOSTS.
+            whitelist = f" (or a host whitelist: {whitelist_name})" if whitelist_name else ""
             raise ConfigurationError(
                 "Raven needs this site's own URL, and the Host header a client sends "
-                "cannot say it: set RAVEN_ORIGIN to the site's origin(s), e.g. "
-                "'https://www.example.com' (or a host whitelist: Flask's TRUSTED_HOSTS, "
-                "Django's ALLOWED_HOSTS), or, if your web server already refuses other "
-                "hosts, can_trust_request_host=True (RAVEN_CAN_TRUST_REQUEST_HOST)"
+                "cannot say it: set RAVEN_ORIGIN (origin=) to the site's origin(s), e.g. "
+                f"'https://www.example.com'{whitelist}, or, if your web server already "
+                "refuses other hosts, can_trust_request_host=True "
+                "(RAVEN_CAN_TRUST_REQUEST_HOST)"
             )
         try:  # let the core refuse a bad desc, msg, aauth or timeout message now
             for msg in (self.msg, self.timeout_msg):

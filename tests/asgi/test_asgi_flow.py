@@ -8,7 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
+from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from raven.asgi import SESSION_KEY, ConfigurationError, RavenMiddleware
@@ -346,3 +349,107 @@ def test_a_refused_logout_offers_the_sites_own_log_out(browser_for, starlette_ap
     assert '<form method="post" action="/raven/logout">' in r.text  # logout_path
     out = browser.request("POST", "/raven/logout", headers={"Origin": BASE})  # the button
     assert out.status_code == 303 and browser.cookie is None
+
+
+# --- the session middleware's place, found at start-up ------------------------------------
+
+
+def session_app(order, raven_settings):
+    from starlette.middleware import Middleware
+    from starlette.middleware.sessions import SessionMiddleware
+
+    raven = Middleware(RavenMiddleware, session=True, **raven_settings())
+    sessions = Middleware(SessionMiddleware, secret_key="s", https_only=True)
+    stack = {"outside": [sessions, raven], "inside": [raven, sessions], "none": [raven]}
+    return Starlette(routes=[Route("/", lambda r: PlainTextResponse("hi"))],
+                     middleware=stack[order])
+
+
+def session_warnings(caplog):
+    return [r for r in caplog.records if getattr(r, "raven_mismatch", None) == "session"]
+
+
+def test_a_session_middleware_inside_is_refused_at_start_up(raven_settings, caplog):
+    from starlette.middleware.sessions import SessionMiddleware
+
+    app = session_app("inside", raven_settings)
+    with pytest.raises(ConfigurationError, match="is inside it") as raised:
+        with TestClient(app):  # the lifespan start-up builds the middleware
+            pass
+    assert "list Middleware(SessionMiddleware, ...) before Middleware(RavenMiddleware" \
+           in str(raised.value)
+    assert any(r.levelno == logging.ERROR for r in caplog.records if r.name == "raven")
+    # wrapped by hand, or around an app that has one: at construction
+    with pytest.raises(ConfigurationError, match="is inside it"):
+        RavenMiddleware(SessionMiddleware(Starlette(), secret_key="s"), session=True,
+                        **raven_settings())
+    with pytest.raises(ConfigurationError, match="is inside it"):
+        RavenMiddleware(Starlette(middleware=[Middleware(SessionMiddleware, secret_key="s")]),
+                        session=True, **raven_settings())
+
+
+def test_fastapi_add_middleware_in_the_wrong_order_is_refused(raven_settings):
+    from fastapi import FastAPI
+    from starlette.middleware.sessions import SessionMiddleware
+
+    app = FastAPI()
+    app.add_middleware(SessionMiddleware, secret_key="s")
+    app.add_middleware(RavenMiddleware, session=True, **raven_settings())  # outermost
+    with pytest.raises(ConfigurationError, match="app.add_middleware\\(SessionMiddleware"):
+        with TestClient(app):
+            pass
+    right = FastAPI()
+    right.add_middleware(RavenMiddleware, session=True, **raven_settings())
+    right.add_middleware(SessionMiddleware, secret_key="s")
+    with TestClient(right, base_url=BASE, follow_redirects=False) as client:
+        assert client.get("/").status_code == 303
+
+
+def test_no_session_middleware_is_said_at_the_lifespan_start_up(raven_settings, caplog):
+    caplog.set_level(logging.WARNING, logger="raven")
+    with TestClient(session_app("none", raven_settings), base_url=BASE) as client:
+        [warning] = session_warnings(caplog)
+        assert "no SessionMiddleware comes before it in Starlette's middleware" \
+               in warning.getMessage()
+        # the last resort: a request that still has no session is refused, never served
+        with pytest.raises(ConfigurationError, match="this request has none"):
+            client.get("/")
+    caplog.clear()
+    with TestClient(session_app("outside", raven_settings), base_url=BASE,
+                    follow_redirects=False) as client:
+        assert client.get("/").status_code == 303
+    assert session_warnings(caplog) == []
+
+
+def test_a_session_wrapped_around_the_whole_app_is_not_refused(raven_settings, caplog):
+    from starlette.middleware.sessions import SessionMiddleware
+
+    caplog.set_level(logging.WARNING, logger="raven")
+    app = SessionMiddleware(session_app("none", raven_settings), secret_key="s")
+    with TestClient(app, base_url=BASE, follow_redirects=False) as client:
+        assert client.get("/").status_code == 303  # it works: the warning could not know
+    assert len(session_warnings(caplog)) == 1
+    caplog.clear()
+    outer = SessionMiddleware(RavenMiddleware(Starlette(), session=True, **raven_settings()),
+                              secret_key="s")
+    with TestClient(outer, base_url=BASE):
+        pass
+    assert session_warnings(caplog) == []  # not inside a Starlette app's stack: nothing said
+
+
+def test_a_plain_http_origin_others_reach_is_said_when_built(caplog):
+    caplog.set_level(logging.WARNING, logger="raven")
+    RavenMiddleware(Starlette(), secret_key=SECRET, origin="http://www.example.cam.ac.uk",
+                    wls="demo")
+    [record] = [r for r in caplog.records if hasattr(r, "raven_mismatch")]
+    assert record.raven_mismatch == "plain http"
+    caplog.clear()
+    RavenMiddleware(Starlette(), secret_key=SECRET, origin="http://127.0.0.1:8000", wls="demo")
+    assert [r for r in caplog.records if hasattr(r, "raven_mismatch")] == []
+
+
+def test_the_missing_origin_error_names_only_what_an_asgi_site_can_set():
+    with pytest.raises(ConfigurationError, match="set RAVEN_ORIGIN \\(origin=\\)") as raised:
+        RavenMiddleware(Starlette(), secret_key=SECRET, wls="demo")
+    assert "TRUSTED_HOSTS" not in str(raised.value)
+    assert "ALLOWED_HOSTS" not in str(raised.value)

@@ -87,8 +87,9 @@ def test_settings_as_an_environment_gives_them(settings):
 def test_no_origin_and_no_host_list_is_refused(settings):
     del settings.RAVEN_ORIGIN
     settings.ALLOWED_HOSTS = []
-    with pytest.raises(ConfigurationError, match="RAVEN_ORIGIN"):
+    with pytest.raises(ConfigurationError, match="RAVEN_ORIGIN") as raised:
         conf.site()
+    assert "ALLOWED_HOSTS" in str(raised.value) and "TRUSTED_HOSTS" not in str(raised.value)
 
 
 @pytest.fixture

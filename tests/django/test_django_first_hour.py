@@ -154,6 +154,15 @@ def test_the_origin_runserver_serves(argv, origin):
     assert served_by_runserver(argv) == origin
 
 
+def test_a_plain_http_origin_others_reach_is_reported(settings):
+    settings.RAVEN_ORIGIN = "http://www.example.cam.ac.uk"
+    [warning] = [m for m in check_raven() if m.id == "raven.W009"]
+    assert "RAVEN_ORIGIN http://www.example.cam.ac.uk is plain http" in warning.msg
+    assert warning.hint.startswith("set RAVEN_ORIGIN = 'https://www.example.cam.ac.uk'")
+    settings.RAVEN_ORIGIN = "http://127.0.0.1:8000"
+    assert "raven.W009" not in said(check_raven())
+
+
 def test_an_origin_outside_allowed_hosts_is_reported(settings):
     settings.RAVEN_ORIGIN = "https://www.example.cam.ac.uk http://127.0.0.1:8000"
     [warning] = [m for m in check_raven() if m.id == "raven.W006"]

@@ -244,8 +244,9 @@ def test_bad_settings_without_init_app_fail_on_first_request(make_app, browser_f
 
 def test_unchecked_host_is_a_configuration_error(make_app, browser_for, raven_log):
     app, _ = make_app(TRUSTED_HOSTS=None)
-    with pytest.raises(ConfigurationError, match="TRUSTED_HOSTS"):
+    with pytest.raises(ConfigurationError, match="TRUSTED_HOSTS") as raised:
         browser_for(app).get("/")
+    assert "ALLOWED_HOSTS" not in str(raised.value)  # a Flask site's own settings only
     assert "can_trust_request_host" in raven_log(logging.ERROR)[0].getMessage()
 
 
@@ -286,3 +287,65 @@ def test_our_templates_get_the_app_context(make_app, browser_for, tmp_path):
     assert browser_for(app).login("/", principal="test0401", ptags=set()).data == (
         b"Example: test0401"
     )
+
+
+# --- start-up: an origin that cannot match how the site is served ---------------------------
+
+
+def mismatches(caplog):
+    return [r for r in caplog.records if hasattr(r, "raven_mismatch")]
+
+
+def test_init_app_warns_once_when_trusted_hosts_refuse_the_origin(make_app, caplog, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["gunicorn", "app:app"])
+    caplog.set_level(logging.WARNING, logger="raven")
+    app, auth = make_app(RAVEN_ORIGIN="https://www.example.cam.ac.uk http://127.0.0.1:5000")
+    auth.init_app(app)
+    AuthDecorator().init_app(app)  # a second decorator: said once for the app
+    [record] = mismatches(caplog)
+    assert record.raven_mismatch == "whitelist"
+    assert "RAVEN_ORIGIN http://127.0.0.1:5000 names a host that TRUSTED_HOSTS does not " \
+           "allow" in record.getMessage()
+    assert "add '127.0.0.1' to TRUSTED_HOSTS" in record.getMessage()
+
+
+def test_server_name_and_scheme_at_another_origin_are_said(make_app, caplog):
+    caplog.set_level(logging.WARNING, logger="raven")
+    app, auth = make_app(RAVEN_ORIGIN="https://www.example.cam.ac.uk",
+                         SERVER_NAME="www.example.cam.ac.uk")  # PREFERRED_URL_SCHEME: http
+    auth.init_app(app)
+    assert [r.raven_mismatch for r in mismatches(caplog)] == ["external"]
+    caplog.clear()
+    app, auth = make_app(RAVEN_ORIGIN="https://www.example.cam.ac.uk",
+                         SERVER_NAME="www.example.cam.ac.uk", PREFERRED_URL_SCHEME="https")
+    auth.init_app(app)
+    assert mismatches(caplog) == []
+
+
+def test_flask_run_at_another_origin_is_said(make_app, caplog, monkeypatch):
+    caplog.set_level(logging.WARNING, logger="raven")
+    monkeypatch.setattr("sys.argv", ["/venv/bin/flask", "--app", "site", "run", "--port=5001"])
+    app, auth = make_app(RAVEN_ORIGIN="http://127.0.0.1:5000", TRUSTED_HOSTS=["127.0.0.1"])
+    auth.init_app(app)
+    [record] = mismatches(caplog)
+    assert record.getMessage().startswith(
+        "flask run serves http://127.0.0.1:5001, which this site's Raven settings refuse")
+    assert "(hint: set RAVEN_ORIGIN = 'http://127.0.0.1:5001'" in record.getMessage()
+
+
+@pytest.mark.parametrize(("argv", "env", "origin"), [
+    (["flask", "run"], {}, "http://127.0.0.1:5000"),
+    (["/v/bin/flask", "-A", "x", "--debug", "run", "-p", "8000", "-h", "0.0.0.0"], {},
+     "http://0.0.0.0:8000"),
+    (["/v/lib/flask/__main__.py", "run", "--host=::1", "--cert", "adhoc"], {},
+     "https://[::1]:5000"),
+    (["flask", "run"], {"FLASK_RUN_PORT": "8080", "FLASK_RUN_HOST": "localhost"},
+     "http://localhost:8080"),
+    (["flask", "routes"], {}, None),
+    (["gunicorn", "run"], {}, None),
+    (["flask", "run", "--port", "x"], {}, None),
+])
+def test_the_origin_flask_run_serves(argv, env, origin):
+    from raven.flask_glue import served_by_flask_run
+
+    assert served_by_flask_run(argv, env) == origin

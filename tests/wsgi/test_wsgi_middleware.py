@@ -37,6 +37,37 @@ def test_a_bad_configuration_fails_at_construction(kwargs, words, caplog):
     assert any(r.levelno == logging.ERROR for r in caplog.records if r.name == "raven")
 
 
+def test_a_plain_http_origin_others_reach_is_said_once_when_built(caplog):
+    caplog.set_level(logging.WARNING, logger="raven")
+    build(origin="http://www.example.cam.ac.uk")
+    [record] = [r for r in caplog.records if hasattr(r, "raven_mismatch")]
+    assert record.raven_mismatch == "plain http"
+    assert "RAVEN_ORIGIN http://www.example.cam.ac.uk is plain http" in record.getMessage()
+    caplog.clear()
+    build(origin="http://127.0.0.1:8000")
+    build()  # https
+    assert [r for r in caplog.records if hasattr(r, "raven_mismatch")] == []
+
+
+def test_the_first_request_at_another_address_says_where_the_site_is(caplog):
+    caplog.set_level(logging.WARNING, logger="raven")
+    visitor = Visitor(build())
+    for _ in range(2):
+        assert visitor.get("/page", base_url="http://localhost:8000").status_code == 400
+    lines = [r.getMessage() for r in caplog.records if "check host" in r.getMessage()]
+    assert len(lines) == 2
+    assert f"reached at 'http://localhost:8000', and this site answers only at {BASE} " \
+           "(RAVEN_ORIGIN)" in lines[0]
+    assert "reached at" not in lines[1]
+
+
+def test_the_missing_origin_error_names_only_what_a_wsgi_site_can_set():
+    with pytest.raises(ConfigurationError, match="RAVEN_ORIGIN") as raised:
+        build(origin=None)
+    assert "TRUSTED_HOSTS" not in str(raised.value)
+    assert "ALLOWED_HOSTS" not in str(raised.value)
+
+
 def test_an_unknown_setting_fails_at_construction():
     with pytest.raises(ConfigurationError, match="no_such_setting"):
         build(no_such_setting=1)

@@ -11,7 +11,6 @@ too stay silent there.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import sys
@@ -20,11 +19,10 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
-from django.http.request import split_domain_port, validate_host
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, Resolver404, resolve
 
-from ..origin import HostError, trusted_origin
+from ..origin import is_loopback, served_mismatches
 from . import conf, glue
 
 MIDDLEWARE = "raven.django.middleware.RavenMiddleware"
@@ -81,7 +79,6 @@ def check_raven(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
     if raven is not None:
         found.extend(_test_wls(raven))
         found.extend(_origins_and_hosts(raven))
-        found.extend(_runserver(raven))
         found.extend(_after_login(raven))
     found.extend(_login_url())
     return found
@@ -90,22 +87,11 @@ def check_raven(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
 # --- the WLS ----------------------------------------------------------------------------
 
 
-def _is_local(origin: str) -> bool:
-    """Is ``scheme://host[:port]`` this machine (a developer's own)?"""
-    host, _ = split_domain_port(origin.split("://", 1)[1])
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _public_origins(raven: conf.DjangoRaven) -> list[str]:
     site = raven.settings
     if site.origins:
-        return sorted(o for o in site.origins if not _is_local(o))
-    names = [n for n in (site.host_names or ()) if not _is_local("https://" + n.lstrip("."))]
+        return sorted(o for o in site.origins if not is_loopback(o))
+    names = [n for n in (site.host_names or ()) if not is_loopback("https://" + n.lstrip("."))]
     return [f"https://{n.lstrip('.')}" for n in sorted(names)]
 
 
@@ -141,17 +127,19 @@ def _allowed_hosts() -> list[str]:
     return allowed
 
 
+#: The core's start-up rules (raven.origin.served_mismatches), as check ids.
+_MISMATCH_IDS = {"served": "raven.W005", "whitelist": "raven.W006", "plain http": "raven.W009"}
+
+
 def _origins_and_hosts(raven: conf.DjangoRaven) -> list[checks.CheckMessage]:
-    found = []
-    for origin in sorted(raven.settings.origins or ()):
-        host, _ = split_domain_port(origin.split("://", 1)[1])
-        if not validate_host(host, _allowed_hosts()):
-            found.append(checks.Warning(
-                f"RAVEN_ORIGIN {origin} names a host that ALLOWED_HOSTS does not allow: "
-                "Django refuses every request there (a 400) before Raven sees it",
-                hint=f"add {host!r} to ALLOWED_HOSTS", id="raven.W006",
-            ))
-    return found
+    site = raven.settings
+    served = served_by_runserver()
+    found = served_mismatches(
+        site.origins, site.host_names, site.trust_any_host,
+        served=served, served_by="runserver",
+        whitelist=_allowed_hosts(), whitelist_name="ALLOWED_HOSTS",
+    )
+    return [checks.Warning(m.message, hint=m.hint, id=_MISMATCH_IDS[m.kind]) for m in found]
 
 
 def served_by_runserver(argv: list[str] | None = None) -> str | None:
@@ -175,31 +163,6 @@ def served_by_runserver(argv: list[str] | None = None) -> str | None:
         addr = "0.0.0.0"
     host = f"[{addr}]" if ":" in addr else addr
     return f"http://{host}:{port}"
-
-
-def _runserver(raven: conf.DjangoRaven) -> list[checks.CheckMessage]:
-    served = served_by_runserver()
-    if served is None:
-        return []
-    site = raven.settings
-    host = served.split("://", 1)[1]
-    if host.startswith(("0.0.0.0:", "[::]:")):  # any address: check the port
-        port = host.rsplit(":", 1)[1]
-        if any(o.startswith("http://") and o.endswith(":" + port) for o in site.origins or ()):
-            return []
-        served = f"http://127.0.0.1:{port}"
-        host = served.split("://", 1)[1]
-    try:
-        trusted_origin("http", host, origins=site.origins, host_names=site.host_names,
-                       trust_any_host=site.trust_any_host)
-    except HostError as exc:
-        return [checks.Warning(
-            f"runserver serves {served}, which this site's Raven settings refuse ({exc}): "
-            "every login would end on a 400 page",
-            hint=f"set RAVEN_ORIGIN = {served!r} (and open the site there)",
-            id="raven.W005",
-        )]
-    return []
 
 
 # --- where people are sent --------------------------------------------------------------

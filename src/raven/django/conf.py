@@ -192,7 +192,8 @@ def for_view(given: Mapping[str, Any]) -> DjangoRaven:
                     f"RAVEN_{name.upper()} must be a URL, a URL name or None"
                 )
         settings = Settings.from_config(
-            shared, given, host_names=list(django_settings.ALLOWED_HOSTS), warn=False
+            shared, given, host_names=list(django_settings.ALLOWED_HOSTS), warn=False,
+            whitelist_name="ALLOWED_HOSTS",
         )
     except core.ConfigurationError as exc:
         message = as_written(str(exc), {n: w for n, w in written.items() if n not in given})

@@ -13,6 +13,8 @@ import pytest
 from raven import cli
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+#: Where a shell command ends: `raven wls &` is `raven wls`, in the background.
+CONTROL = {"&", "&&", "||", ";", "|"}
 
 
 def printed_commands() -> list[tuple[str, list[str]]]:
@@ -23,7 +25,9 @@ def printed_commands() -> list[tuple[str, list[str]]]:
             for line in block.replace("\\\n", " ").splitlines():
                 words = shlex.split(line, comments=True)
                 if "raven" in words:  # also after a pipe: `... | raven decode -`
-                    found.append((page.name, words[words.index("raven") + 1:]))
+                    words = words[words.index("raven") + 1:]
+                    ends = [i for i, word in enumerate(words) if word in CONTROL]
+                    found.append((page.name, words[:ends[0]] if ends else words))
     return found
 
 

@@ -200,3 +200,15 @@ def test_raven_wls_serves_the_local_openid_provider_beside_the_wls(serving):
         assert discovery["issuer"] == f"{url}/{tenant}/v2.0"
         # the WLS itself still answers beside it
         assert HTTPBrowser().go(url + "/").status_code == 200
+
+
+def test_without_the_entra_extra_the_test_wls_is_served_alone(monkeypatch):
+    """As after `pip install 'ucam-raven[fastapi,dev]'`: no joserfc, so no
+    local OpenID provider, and `raven wls` (and the raven_wls fixture) still start."""
+    from raven.cli import with_local_provider
+    from raven.oidc import jws
+    from raven.wls import create_app
+
+    monkeypatch.setattr(jws, "available", lambda: False)
+    wls = create_app()
+    assert with_local_provider(wls) == (wls, None)

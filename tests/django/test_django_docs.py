@@ -41,7 +41,8 @@ def test_every_block_is_run_here():
     """Each test below picks its block by its first line: all of them."""
     firsts = ["INSTALLED_APPS", "from django.urls import include", "from django.contrib.auth",
               "from raven.django.backends", "from django.contrib import admin", "LOGGING",
-              "# settings for the tests"]
+              "# settings for the tests",
+              "# on your machine"]  # run by tests/firsthour/test_fresh_envs.py
     assert sorted(firsts) == sorted(next(f for f in firsts if b.startswith(f)) for b in BLOCKS)
     assert len(HTML) == 1
 

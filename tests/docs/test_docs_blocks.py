@@ -88,6 +88,7 @@ def test_the_tests_run_elsewhere_name_their_pages():
 def asgi_env(monkeypatch):
     monkeypatch.setenv("RAVEN_SECRET_KEY", "a test secret, long enough: not for real")
     monkeypatch.setenv("RAVEN_WLS", "demo")
+    monkeypatch.setenv("RAVEN_ORIGIN", "https://www.example.cam.ac.uk")
 
 
 def test_asgi_starlette_app_logs_in(asgi_env):

@@ -79,8 +79,8 @@ class _Context:
     """What one request knows: where the state lives, what it holds, and
     what to write back when the answer starts."""
 
-    __slots__ = ("middleware", "session", "stored", "came_back", "write", "pending", "rotate",
-                 "clear", "now", "site_rule", "user")
+    __slots__ = ("middleware", "session", "stored", "came_back", "write", "seen", "pending",
+                 "rotate", "clear", "now", "site_rule", "user")
 
     def __init__(self, middleware: RavenMiddleware, scope: Scope) -> None:
         self.middleware = middleware
@@ -104,6 +104,7 @@ class _Context:
                                flow.shown(_client(scope)), read.problem)
             self.stored, self.came_back = read.stored, read.came_back
         self.write: object = None  # a State to store, _DELETE, or None: leave it
+        self.seen = pending.NOTHING  # the logins under way the request's cookies hold
         self.pending: list[pending.PendingCookie] = []  # logins under way that start or end
         self.rotate = False  # a login: the session id changes
         self.clear = False  # a new identity: the previous one's data goes
@@ -253,7 +254,8 @@ class RavenMiddleware:
                 settings: Settings) -> Response | None:
         flow.emit(decision, logger)
         context.store(decision.state)
-        context.pending += pending.changes(decision, context.now, self._secure(scope))
+        context.pending += pending.changes(decision, context.now, self._secure(scope),
+                                           context.seen)
         if isinstance(decision, Allow):
             self._set_identity(scope, context, RavenUser(decision.login, settings))
             return None
@@ -287,7 +289,8 @@ class RavenMiddleware:
         return pending.secure_for(self.settings, str(_HTTP_SCHEME.get(scheme, scheme)))
 
     def _incoming(self, scope: Scope, context: _Context) -> Incoming:
-        seen = pending.read(_cookie_header(scope), self._secure(scope), context.now)
+        seen = context.seen = pending.read(_cookie_header(scope), self._secure(scope),
+                                           context.now)
         return _incoming(scope, context.came_back or seen.came_back, seen.tokens)
 
     def _set_identity(self, scope: Scope, context: _Context, user: RavenUser) -> None:
@@ -561,6 +564,7 @@ def logout_answer(scope: Scope, context: _Context) -> Response:
         flow.emit(refusal, logger)
         return middleware._page(scope, refusal)
     context.write, context.stored, context.user = _DELETE, None, None
+    context.pending += pending.forget(_cookie_header(scope), middleware._secure(scope))
     root = scope.get("root_path", "")
     end = flow.logged_out(_incoming(scope, True), middleware.settings, root + "/")
     if end.location is not None:

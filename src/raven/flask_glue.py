@@ -312,7 +312,7 @@ class AuthDecorator:
             seen = pending.read(environ.get("HTTP_COOKIE"), secure, now)
             decision = flow.decide(_incoming(environ, stored, store, seen), stored,
                                    fs.settings, now, guard.new_token, fs.authorise)
-            _set_cookies(pending.changes(decision, now, secure))
+            _set_cookies(pending.changes(decision, now, secure, seen))
         flow.emit(decision, logger)
         if isinstance(decision, Allow):
             if decision.state is not None:
@@ -445,8 +445,11 @@ class AuthDecorator:
             back: str | None = self.own_url(request.script_root + "/")
         except HTTPException:
             back = None
-        location = flow.logout(self._settings(), back)
+        settings = self._settings()
+        location = flow.logout(settings, back)
         session.pop(SESSION_KEY, None)
+        _set_cookies(pending.forget(request.headers.get("Cookie"),
+                                    pending.secure_for(settings, request.scheme)))
         request.environ.pop(_ALLOWED, None)
         request.environ.pop(_SEEN, None)
         return redirect(location or request.root_path + "/", code=303)

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 from urllib.parse import unquote_plus, urlencode
 
+from . import pending
 from .checks import params_mismatch, run_checks
 from .errors import RequestError, ResponseError
 from .origin import HostError, normalise_origin, site_url, trusted_origin
@@ -685,10 +686,13 @@ def _to_wls(
             json={"error": "login_required", "login_url": url},
         )
     msg = settings.timeout_msg if expired is not None and settings.timeout_msg else settings.msg
+    # The token names the browser's cookie: only its digest may travel in
+    # URLs. (An OpenID provider derives its state from the token itself.)
+    params = token if settings.wls.protocol == "oidc" else pending.params_for(token)
     try:
         request = settings.wls.request(
             url, desc=settings.desc, aauth=settings.aauth, iact=settings.iact, msg=msg,
-            params=token, fail=settings.fail or None,
+            params=params, fail=settings.fail or None,
         )
     except RequestError as exc:
         return _refuse(incoming, 400, exc.check, "bad_request",
@@ -737,15 +741,19 @@ def _complete(
     except ResponseError as exc:
         return _refuse(incoming, 400, exc.check, "bad_response", str(exc), url=url,
                        retry_url=retry)
+    # The params each login under way sent: a token's digest for one kept
+    # in a cookie, the token itself for one an earlier release kept stored.
+    sent = {pending.params_for(t): t for t in incoming.pending}
+    sent.update((t, t) for t in state.tokens)
     spent = None  # the state once the token is spent: it works once, pass or fail
     for name, error in run_checks(
         response, url, iact=settings.iact, aauth=settings.aauth,
-        issue_bounds=settings.issue_bounds, now=_utc(now),
-        tokens=(*state.tokens, *incoming.pending),
+        issue_bounds=settings.issue_bounds, now=_utc(now), tokens=sent,
     ):
         if error is None:
             if name == "params":
-                spent = state.spent(response.params)
+                token = sent[response.params]
+                spent = state.spent(token)
             continue
         current = state.login
         if (
@@ -759,10 +767,10 @@ def _complete(
                               f"{shown(current.principal)}: back to the page"))
         refusal = _refuse(incoming, 400, error.check, "bad_response", str(error),
                           None if spent is state else spent, url, retry_url=retry)
-        return refusal if spent is None else replace(refusal, spent=response.params)
+        return refusal if spent is None else replace(refusal, spent=token)
     assert spent is not None
     tokens = spent.tokens
-    token = response.params
+    ended = _ended(state, spent)
     if not response.success:
         # A failure ends any earlier login, and is shown once: no retry,
         # so a WLS that keeps refusing cannot make a redirect loop.
@@ -773,7 +781,7 @@ def _complete(
              "wls_msg": response.msg, "retry_url": retry},
             LogLine(logging.INFO if status == 410 else logging.WARNING,
                     f"the WLS answered {status} ({STATUS_CODES[status]}) for {shown(url)}"),
-            State(tokens), spent=token,
+            ended, spent=token,
         )
     assert response.principal is not None and response.kid is not None
     issue = calendar.timegm(response.issue.timetuple())
@@ -785,7 +793,7 @@ def _complete(
     if expired is not None:
         return replace(_refuse(incoming, 403, "expired", "bad_response",
                                f"the login of {shown(login.principal)} had expired on arrival "
-                               f"({expired}): not kept, no retry", State(tokens), url,
+                               f"({expired}): not kept, no retry", ended, url,
                                retry_url=retry), spent=token)
     old = state.login
     new_identity = old is None or (old.principal, old.ptags, old.issuer) != (
@@ -796,6 +804,15 @@ def _complete(
     # Go where the browser was, not to the response's url: a version 1
     # response has lost the query, and it must not choose another.
     return LoggedIn(url, State(tokens, login), login, new_identity, line, token)
+
+
+def _ended(state: State, spent: State) -> State | None:
+    """The state once a response that made no login is answered: any
+    earlier login ends; None when there is nothing to change (no session
+    is made for a visitor who had none)."""
+    if state.login is None and spent.tokens == state.tokens:
+        return None
+    return State(spent.tokens)
 
 
 def _utc(now: float) -> datetime:

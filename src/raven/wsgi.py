@@ -130,13 +130,15 @@ class RavenMiddleware:
             _raw(environ.get("QUERY_STRING", "")), stored, self.settings, now, authorise,
             environ.get("wsgi.url_scheme", "http"), _host(environ),
         )
+        secure, seen = self._secure(environ), pending.NOTHING
         if decision is None:
-            decision = flow.decide(self._incoming(environ, read.came_back, now), stored,
-                                   self.settings, now, guard.new_token, authorise)
+            seen = pending.read(environ.get("HTTP_COOKIE"), secure, now)
+            decision = flow.decide(_incoming(environ, read.came_back or seen.came_back, seen),
+                                   stored, self.settings, now, guard.new_token, authorise)
         flow.emit(decision, logger)
         cookies = [] if decision.state is None else [self._cookie(environ, decision.state, now)]
-        cookies += [("Set-Cookie", c.header()) for c in pending.changes(
-            decision, now, self._secure(environ))]
+        cookies += [("Set-Cookie", c.header())
+                    for c in pending.changes(decision, now, secure, seen)]
         if isinstance(decision, Allow):
             self._hand_on(environ, decision.login)
             return self.app(environ, self._wrap(start_response, cookies))
@@ -165,10 +167,6 @@ class RavenMiddleware:
 
     def _secure(self, environ: WSGIEnvironment) -> bool:
         return pending.secure_for(self.settings, environ.get("wsgi.url_scheme", "http"))
-
-    def _incoming(self, environ: WSGIEnvironment, came_back: bool, now: float) -> Incoming:
-        seen = pending.read(environ.get("HTTP_COOKIE"), self._secure(environ), now)
-        return _incoming(environ, came_back or seen.came_back, seen.tokens)
 
     def _cookie(self, environ: WSGIEnvironment, state: flow.State | None, now: float
                 ) -> tuple[str, str]:
@@ -232,15 +230,17 @@ class RavenMiddleware:
         if refusal is not None:
             flow.emit(refusal, logger)
             return self._page(start_response, refusal, [], environ)
-        gone = self._cookie(environ, None, time.time())
+        gone = [self._cookie(environ, None, time.time()), *(
+            ("Set-Cookie", c.header()) for c in pending.forget(environ.get("HTTP_COOKIE"),
+                                                               self._secure(environ)))]
         script_root = _text(environ.get("SCRIPT_NAME", ""))
         end = flow.logged_out(incoming, self.settings, script_root + "/")
         if end.location is not None:
-            return _redirect(start_response, end.location, [gone])
+            return _redirect(start_response, end.location, gone)
         data = self.pages.page("logged_out", end.page or {}, script_root).encode()
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
                                   ("Content-Length", str(len(data))),
-                                  ("Cache-Control", "no-store"), gone])
+                                  ("Cache-Control", "no-store"), *gone])
         return [data]
 
 
@@ -261,7 +261,7 @@ def _raw(native: str) -> bytes:
 
 
 def _incoming(environ: WSGIEnvironment, came_back: bool,
-              tokens: tuple[str, ...] = ()) -> Incoming:
+              seen: pending.Pending = pending.NOTHING) -> Incoming:
     host = _host(environ)
     method = environ.get("REQUEST_METHOD", "GET").upper()
     return Incoming(
@@ -272,7 +272,7 @@ def _incoming(environ: WSGIEnvironment, came_back: bool,
         navigation=flow.is_navigation(method, environ.get("HTTP_SEC_FETCH_MODE"),
                                       environ.get("HTTP_SEC_FETCH_DEST"),
                                       environ.get("HTTP_ACCEPT")),
-        pending=tokens,
+        pending=seen.tokens,
     )
 
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from raven import flow, guard
+from raven import flow, guard, pending
 from raven.flow import Allow, Incoming, LoggedIn, Refuse, State, ToWLS, decide
 from raven.keys import SigningKey, keyring
 from raven.services import DEMO, WLS
@@ -64,15 +64,27 @@ def log_in(s, principal="test0001", **fields):
 def test_no_login_goes_to_the_wls_with_a_fresh_token_and_our_own_url():
     d, sent = start(settings(desc="Test"), "/page", b"a=1")
     assert d.location.startswith(DEMO.auth_url + "?")
-    assert sent == {"ver": "3", "url": ORIGIN + "/page?a=1", "desc": "Test", "params": "tok-1"}
-    # The token goes into a cookie of its own, not the session.
-    assert d.started == "tok-1" and d.state is None
+    assert sent == {"ver": "3", "url": ORIGIN + "/page?a=1", "desc": "Test",
+                    "params": pending.params_for("tok-1")}
+    # The token goes into a cookie of its own, not the session; only its
+    # digest travels in URLs, so no one who sees the response can name it.
+    assert d.started == "tok-1" and d.state is None and sent["params"] != "tok-1"
+
+
+def test_a_response_that_names_the_token_itself_is_refused():
+    """Whoever saw a response URL knows its params: a cookie named after
+    them must not accept it."""
+    s = settings()
+    d, sent = start(s)
+    text = make_response(sent["url"], params=sent["params"], issue=NOW_DT)
+    r = decide(with_response(text, pending=(sent["params"],)), None, s, NOW + 1, "t")
+    assert isinstance(r, Refuse) and r.check == "params" and r.spent is None
 
 
 def test_a_token_kept_in_the_session_by_an_earlier_release_still_works():
     s = settings()
     d, sent = start(s)
-    text = make_response(sent["url"], params=sent["params"], issue=NOW_DT)
+    text = make_response(sent["url"], params="tok-1", issue=NOW_DT)  # the token, as it was
     stored = State(("tok-1",)).dump()
     done = decide(with_response(text), stored, s, NOW + 1, "unused")
     assert isinstance(done, LoggedIn) and done.state.tokens == () and done.spent == "tok-1"
@@ -137,7 +149,8 @@ def test_a_second_login_as_the_same_user_is_not_a_new_identity():
     d = decide(get(), first.state.dump(), s, NOW + 7201, "tok-2")  # max_life over
     assert isinstance(d, ToWLS)
     sent = {k: v[0] for k, v in parse_qs(urlsplit(d.location).query).items()}
-    text = make_response(sent["url"], params="tok-2", issue=NOW_DT + timedelta(seconds=7201))
+    text = make_response(sent["url"], params=sent["params"],
+                         issue=NOW_DT + timedelta(seconds=7201))
     again = decide(with_response(text, pending=(d.started,)), first.state.dump(), s,
                    NOW + 7202, "x")
     assert isinstance(again, LoggedIn) and not again.new_identity
@@ -191,7 +204,7 @@ def test_a_token_is_spent_even_when_a_later_check_fails():
     d, sent = start(s)
     stale = make_response(sent["url"], params=sent["params"], issue=NOW_DT - timedelta(minutes=5))
     r = decide(with_response(stale, pending=(d.started,)), None, s, NOW, "t")
-    assert r.check == "issue" and r.spent == sent["params"]
+    assert r.check == "issue" and r.spent == d.started
 
 
 def test_a_stranger_key_and_an_unknown_kid():
@@ -219,12 +232,20 @@ def test_a_failure_status_is_shown_once_and_ends_the_login():
     s = settings()
     first = log_in(s)
     d = decide(get(), first.state.dump(), s, NOW + 7201, "tok-9")
-    cancel = make_response(ORIGIN + "/page", status=410, params="tok-9", ver=1,
+    cancel = make_response(ORIGIN + "/page", status=410, params=pending.params_for("tok-9"), ver=1,
                            issue=NOW_DT + timedelta(seconds=7201))
     r = decide(with_response(cancel, pending=(d.started,)), first.state.dump(), s, NOW + 7202,
                "t")
     assert isinstance(r, Refuse) and (r.status, r.page) == (401, "login_failed")
     assert r.context["wls_status"] == 410 and r.state.login is None
+
+
+def test_a_cancel_makes_no_session_for_a_visitor_who_had_none():
+    s = settings()
+    d, sent = start(s)
+    cancel = make_response(sent["url"], status=410, params=sent["params"], issue=NOW_DT)
+    r = decide(with_response(cancel, pending=(d.started,)), None, s, NOW, "t")
+    assert (r.status, r.page, r.state, r.spent) == (401, "login_failed", None, d.started)
 
 
 def test_a_version_1_success_goes_where_the_browser_is_not_to_another_query():
@@ -242,7 +263,8 @@ def test_a_login_already_expired_on_arrival_is_explained_not_stored():
     text = make_response(sent["url"], params=sent["params"], issue=NOW_DT - timedelta(seconds=20))
     r = decide(with_response(text, pending=(d.started,)), None, s, NOW, "t")
     assert isinstance(r, Refuse) and (r.status, r.check) == (403, "expired")
-    assert r.state.login is None and "expired" in r.reason
+    assert r.state is None and "expired" in r.reason  # nothing stored: no session made
+    assert r.spent == d.started
 
 
 def test_a_wls_life_shorter_than_the_skew_is_no_loop_either():

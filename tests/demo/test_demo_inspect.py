@@ -182,12 +182,16 @@ def test_a_form_without_a_response_comes_back_with_the_error_inline(visitor, pas
 
 
 def test_the_page_names_no_command_line_flags(visitor):
-    r = paste(visitor, make_response(HERE), trust="live")
+    pasted = make_response(HERE)
+    r = paste(visitor, pasted, trust="live")
     assert checks(r)["kid"] == "failed"
     notes = re.findall(r'<p class="note">(.*?)</p>', r.text, re.S)
     assert any("check the response as one from the demo server or a local test WLS to see "
                "the rest." in note for note in notes), notes
-    assert "--" not in r.text.split("<main>")[1].split("</main>")[0]
+    main = r.text.split("<main>")[1].split("</main>")[0]
+    for part in re.split(r"[!&;/]", pasted):  # its signature may hold "--", by chance
+        main = main.replace(part, "")
+    assert "--" not in main
 
 
 @pytest.mark.parametrize("form", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -160,6 +161,20 @@ def test_a_forged_session_id_is_worth_nothing(browser):
     assert r.status_code == 400  # a cookie, but not the login that asked
     assert b"Check that failed: params" in r.content
     assert not browser.logged_in()
+
+
+def test_a_leaked_response_is_no_login_in_another_browser(browser_for):
+    """Whoever sees a response knows its params; a cookie they name after
+    them in their own browser binds nothing."""
+    victim, attacker = browser_for(), browser_for()
+    url, params, _ = victim.start("/members/")
+    leaked = make_response(url, params=params)
+    attacker.start("/members/")
+    attacker.client.cookies[f"__Host-raven-login-{params}"] = str(int(time.time()))
+    r = attacker.come_back(url, leaked)
+    assert r.status_code == 400 and b"Check that failed: params" in r.content
+    assert not attacker.logged_in()
+    assert victim.come_back(url, leaked).status_code == 303 and victim.logged_in()
 
 
 def test_a_forged_session_id_is_not_the_logged_in_one(browser):

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from raven import pending
 from raven.response import utcnow
 from raven.testing import make_response
 
@@ -33,7 +34,8 @@ def test_a_protected_view_sends_the_browser_to_the_wls(browser):
     assert query["url"] == [BASE + "/protected/?a=1"]
     assert query["desc"] == ["Django test site"]
     assert query["ver"] == ["3"]
-    assert query["params"][0] in browser.state["tokens"]
+    [token] = browser.state["tokens"]  # named by its cookie; its digest travels
+    assert query["params"] == [pending.params_for(token)]
     assert not browser.logged_in()
 
 
@@ -295,6 +297,17 @@ def test_logout_needs_the_csrf_token(browser):
     assert not browser.logged_in()
     assert browser.state is None
     assert browser.get("/protected/").status_code == 303
+
+
+def test_a_tab_left_at_the_wls_does_not_log_in_again_after_a_logout(browser):
+    url, params, _ = browser.start("/members/")  # tab 1, left at the WLS
+    browser.login("/protected/")  # tab 2 logs in
+    out = browser.open("POST", "/accounts/raven/logout/")
+    assert out.status_code == 303
+    assert browser.state is None  # every login under way forgotten too
+    r = browser.come_back(url, make_response(url, "test0002", params=params))
+    assert r.status_code == 400 and b"Check that failed: params" in r.content
+    assert not browser.logged_in()
 
 
 def test_logout_can_stay_on_the_site(browser, settings):

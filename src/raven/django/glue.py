@@ -208,13 +208,21 @@ def decide(
         seen, stored_state(request), raven.settings, now, site_guard.new_token, authorise,
     )
     flow.emit(decision, logger)
-    request.__dict__[_PENDING] = pending.changes(decision, now, secure)
+    request.__dict__[_PENDING] = pending.changes(decision, now, secure, under_way)
     return decision
 
 
 #: What a decision does to the browser's logins under way (raven.pending),
 #: kept on the request until its answer is made.
 _PENDING = "_raven_pending"
+
+
+def forget_logins_under_way(request: HttpRequest, response: HttpResponseBase,
+                            raven: DjangoRaven) -> HttpResponseBase:
+    """A logout: no tab left at the WLS logs the browser in again."""
+    secure = pending.secure_for(raven.settings, request.scheme or "http")
+    request.__dict__[_PENDING] = pending.forget(request.META.get("HTTP_COOKIE"), secure)
+    return _with_pending(request, response)
 
 
 def _with_pending(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:

@@ -120,7 +120,8 @@ def logout(request: HttpRequest) -> HttpResponseBase:
     if user is not None and user.is_authenticated:
         logger.info("%s logged out", shown(user.get_username()))
     auth.logout(request)  # flushes the session: our state goes with it
-    return glue.redirect(after_logout(request, raven))
+    return glue.forget_logins_under_way(request, glue.redirect(after_logout(request, raven)),
+                                        raven)
 
 
 def after_logout(request: HttpRequest, raven: conf.DjangoRaven) -> str:

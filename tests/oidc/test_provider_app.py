@@ -1,15 +1,17 @@
 """The local OpenID provider over real HTTP: its discovery document
-describes it, and its token endpoint is as strict as a real one."""
+describes it, its token endpoint is as strict as a real one, and two tabs
+of one browser that load its login form at the same moment both log in."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from urllib.parse import parse_qs, urlencode, urlsplit
+import threading
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
 import requests
-from tests.browsing import Form
+from tests.browsing import Form, Hop, Jar, Tab, in_threads
 
 from raven.oidc import Provider
 from raven.oidc.http import HTTPRequest, urllib_fetch
@@ -82,6 +84,33 @@ def test_an_unknown_client_or_form_post_is_refused(server):
         "response_mode=query", "response_mode=form_post")
     answer = requests.get(url, timeout=10, allow_redirects=False)
     assert answer.status_code == 303 and "error=invalid_request" in answer.headers["Location"]
+
+
+def _post_login(tab: Tab, page: Hop) -> int:
+    """Press the login button on ``page``: the provider's answer's status
+    (not followed: the redirect URI is nowhere)."""
+    form = Form(page.body)
+    return tab.send("POST", urljoin(page.url, form.action or ""), form.login_fields()).status
+
+
+def test_two_tabs_loading_the_form_at_once_both_log_in(server):
+    """A fresh browser's two tabs ask for the login form at the same moment
+    (two sites' logins, or two of one site's, started together): the form
+    in either tab works, one after the other."""
+    provider = Provider.entra(LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, authority=server.url)
+    refused = 0
+    for trial in range(10):
+        jar, barrier = Jar(), threading.Barrier(2, timeout=10)
+        tabs = [Tab(jar, hold=lambda url: True, barrier=barrier) for _ in range(2)]
+        urls = [str(provider.request("http://127.0.0.1:1/page",
+                                     params=Transaction(f"tab-{trial}-{i}-of-enough-length",
+                                                        "/page").token)) for i in range(2)]
+        pages = in_threads(*(lambda tab=tab, url=url: tab.send("GET", url)
+                             for tab, url in zip(tabs, urls, strict=True)))
+        statuses = [_post_login(tab, page) if isinstance(page, Hop) else page
+                    for tab, page in zip(tabs, pages, strict=True)]
+        refused += statuses != [303, 303]
+    assert refused == 0, f"one of the two forms was refused in {refused} of 10 trials"
 
 
 def test_the_command_starts_it_and_prints_the_settings():

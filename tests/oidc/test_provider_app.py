@@ -16,7 +16,14 @@ from tests.browsing import Form, Hop, Jar, Tab, in_threads
 from raven.oidc import Provider
 from raven.oidc.http import HTTPRequest, urllib_fetch
 from raven.oidc.provider import Transaction
-from raven.oidc.testprovider import LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, create_app
+from raven.oidc.testprovider import (
+    COOKIE_NAME,
+    FORM_COOKIE_PREFIX,
+    LOCAL_CLIENT_ID,
+    LOCAL_CLIENT_SECRET,
+    create_app,
+)
+from raven.wls.forms import FORM_LIFETIME
 from raven.wls.server import LiveServer
 
 TENANT = "49a50445-bdfa-4b79-ade3-547b4f3986e9"
@@ -84,6 +91,54 @@ def test_an_unknown_client_or_form_post_is_refused(server):
         "response_mode=query", "response_mode=form_post")
     answer = requests.get(url, timeout=10, allow_redirects=False)
     assert answer.status_code == 303 and "error=invalid_request" in answer.headers["Location"]
+
+
+def _login_page(server, http: requests.Session, redirect_uri="http://127.0.0.1:1/page"):
+    provider = Provider.entra(LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, authority=server.url)
+    t = Transaction("a-token-of-enough-length", "/page")
+    return http.get(str(provider.request(redirect_uri, params=t.token)), timeout=10)
+
+
+def test_a_login_form_token_lives_in_a_cookie_named_after_it(server):
+    http = requests.Session()
+    page = _login_page(server, http)
+    token = Form(page.text).hidden()["csrf_token"]
+    [line] = page.raw.headers.getlist("Set-Cookie")  # and not the session cookie
+    assert line.startswith(f"{FORM_COOKIE_PREFIX}{token}=")
+    attributes = {a.strip().partition("=")[0].lower(): a.strip().partition("=")[2]
+                  for a in line.split(";")[1:]}
+    assert attributes["path"] == urlsplit(page.url).path
+    assert attributes["samesite"] == "Strict" and "httponly" in attributes
+    assert attributes["max-age"] == str(FORM_LIFETIME)
+
+
+def test_a_form_is_refused_without_its_own_cookie_and_once_sent(server):
+    http, other = requests.Session(), requests.Session()
+    page = _login_page(server, http)
+    fields = Form(page.text).login_fields()
+    _login_page(server, other)  # a cookie of its own, for another form
+    for sender in (other, requests):  # another browser; no cookies at all
+        r = sender.post(page.url, data=fields, allow_redirects=False, timeout=10)
+        assert r.status_code == 400 and "test provider" in r.text
+    assert http.post(page.url, data=fields, allow_redirects=False, timeout=10).status_code == 303
+    assert not [c for c in http.cookies if c.name.startswith(FORM_COOKIE_PREFIX)]
+    again = http.post(page.url, data=fields, allow_redirects=False, timeout=10)
+    assert again.status_code == 400 and "test provider" in again.text  # spent
+
+
+def test_the_logout_form_has_a_token_of_its_own(server):
+    http = requests.Session()
+    page = _login_page(server, http)
+    http.post(page.url, data=Form(page.text).login_fields(), allow_redirects=False, timeout=10)
+    assert COOKIE_NAME in http.cookies
+    logout_url = page.url.split("?")[0].replace("/authorize", "/logout")
+    page = http.get(logout_url, timeout=10)
+    assert page.status_code == 200, page.text
+    fields = Form(page.text).hidden()
+    assert http.post(logout_url, data={"csrf_token": "x"}, timeout=10).status_code == 400
+    done = http.post(logout_url, data=fields, timeout=10)
+    assert done.status_code == 200 and "test0001" in done.text
+    assert http.get(logout_url, timeout=10).text.count("csrf_token") == 0  # logged out
 
 
 def _post_login(tab: Tab, page: Hop) -> int:

@@ -18,7 +18,8 @@ from raven.keys import SigningKey
 from raven.protocol import strip_query
 from raven.services import wls_from_settings
 from raven.wls import AUTHENTICATE_PATH, COOKIE_NAME, LOGOUT_PATH
-from raven.wls.app import FORM_COOKIE_PREFIX, FORM_LIFETIME, MAX_WAITING_FORMS, app_settings
+from raven.wls.app import FORM_COOKIE_PREFIX, app_settings
+from raven.wls.forms import FORM_LIFETIME, MAX_WAITING_FORMS
 
 RETURN_URL = "http://127.0.0.1:9/app/page?next=%2Fhome&x=1"
 TESTING_ONLY = "for development and testing only"

@@ -35,6 +35,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from ..wls.app import host_name, is_loopback_name
+from ..wls.forms import CSRF_FIELD, FormTokens
 from ..wls.users import CURRENT, TEST_CURRENT_COUNT, TEST_PASSWORD, TEST_USER_COUNT, User, Users
 from .jws import b64url_encode, jwk_of, require, sign
 from .provider import CAMBRIDGE_TENANT, GROUPS, HOME_DOMAIN
@@ -46,10 +47,14 @@ __all__ = ["LOCAL_CLIENT_ID", "LOCAL_CLIENT_SECRET", "create_app", "groups_of", 
 LOCAL_CLIENT_ID = "00000000-0000-4000-8000-00000000c11e"
 LOCAL_CLIENT_SECRET = "local-test-secret"
 COOKIE_NAME = "raven_oidc_session"
+#: Each form's anti-forgery token has a cookie of its own, named after it,
+#: as the test WLS's forms do (raven.wls.forms says why).
+FORM_COOKIE_PREFIX = "raven_oidc_form_"
 CODE_LIFETIME = 60
 TOKEN_LIFETIME = 3600
 _EXTENSION = "raven_oidc_provider"
-_FORM_FIELDS = frozenset({"userid", "pwd", "cancel", "csrf_token"})
+_FORM_FIELDS = frozenset({"userid", "pwd", "cancel", CSRF_FIELD})
+_FORMS = FormTokens(FORM_COOKIE_PREFIX, "test provider")
 _AUTHORIZE_PARAMS = frozenset({
     "client_id", "response_type", "redirect_uri", "response_mode", "scope", "state",
     "nonce", "code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint",
@@ -247,10 +252,14 @@ def _session_user() -> tuple[User, int] | None:
 
 
 def _csrf() -> str:
-    token = session.get("csrf")
-    if not isinstance(token, str):
-        token = session["csrf"] = secrets.token_urlsafe(32)
-    return token
+    """A new anti-forgery token for a form on this page, and its cookie."""
+    return _FORMS.new(_state().clock())
+
+
+def _check_csrf() -> None:
+    """Refuse (400) a form this provider did not serve to this browser, and
+    spend its token."""
+    _FORMS.check(request.form, _state().clock())
 
 
 def _issue_code(params: Mapping[str, str], user: User, auth_time: int):
@@ -396,10 +405,7 @@ def _add_views(app: Flask, tenant: str) -> None:
     @app.post(f"{root}/oauth2/v2.0/authorize")
     def submit():
         form = request.form
-        expected = session.get("csrf")
-        if not isinstance(expected, str) or not hmac.compare_digest(
-                expected.encode(), form.get("csrf_token", "").encode("utf-8", "replace")):
-            abort(400, "This form did not come from one of the test provider's own pages.")
+        _check_csrf()  # before anything else: a forged form does nothing
         params = _read_authorize(MultiDict(
             [(k, v) for k, v in form.items(multi=True) if k not in _FORM_FIELDS]))
         if "cancel" in form:
@@ -448,13 +454,11 @@ def _add_views(app: Flask, tenant: str) -> None:
         return render_template("logout.html", user=logged[0].name if logged else None,
                                back=back if back and _is_http(back) else None,
                                refused_return=bool(back) and not _is_http(back),
-                               csrf_token=_csrf())
+                               csrf_token=_csrf)  # called only if the page shows the form
 
     @app.post(f"{root}/oauth2/v2.0/logout", endpoint="logout_post")
     def logout():
-        if not hmac.compare_digest(str(session.get("csrf", "")).encode(),
-                                   request.form.get("csrf_token", "").encode("utf-8", "replace")):
-            abort(400, "This form did not come from one of the test provider's own pages.")
+        _check_csrf()
         logged = _session_user()
         session.pop("user", None)
         back = request.form.get("return")

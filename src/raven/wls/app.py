@@ -8,8 +8,6 @@ what a WLS decides: who is logged in, what to ask, what to answer.
 
 from __future__ import annotations
 
-import base64
-import hmac
 import ipaddress
 import os
 import re
@@ -24,7 +22,6 @@ from urllib.parse import quote, urlsplit
 from flask import (
     Flask,
     abort,
-    after_this_request,
     current_app,
     g,
     redirect,
@@ -54,6 +51,7 @@ from ..protocol import (
 from ..request import Request
 from ..response import mint_response
 from ..services import AUTHENTICATE_PATH, LOGOUT_PATH
+from .forms import CSRF_FIELD, FormTokens
 from .users import CURRENT, TEST_CURRENT_COUNT, TEST_PASSWORD, TEST_USER_COUNT, User, Users
 
 __all__ = [
@@ -74,8 +72,6 @@ DEFAULT_SESSION_LIFETIME = 7200
 REQUEST_PARAMS = frozenset(
     {"ver", "url", "desc", "aauth", "iact", "msg", "params", "date", "skew", "fail"}
 )
-#: The name of the hidden field that carries the form's anti-forgery token.
-CSRF_FIELD = "csrf_token"
 #: The login form's own fields, set apart from the request it carries.
 FORM_FIELDS = frozenset({"userid", "pwd", "cancel", CSRF_FIELD})
 
@@ -387,100 +383,20 @@ def current_session() -> WLSSession | None:
     return WLSSession(user, expires)
 
 
-# Each form's token has a cookie of its own, named after it, rather than one
-# token in the session cookie: two tabs of a fresh browser that load a form at
-# once each get their own cookie, where one shared cookie would keep only the
-# last answer's token. The cookie's value is signed with SECRET_KEY (so every
-# worker sharing the key accepts it, and nobody without the key can plant
-# one), is sent back only to the form's own page and never from another site
-# (SameSite=Strict), and lasts FORM_LIFETIME.
+# Each form's token has a cookie of its own (raven.wls.forms says why).
 FORM_COOKIE_PREFIX = "raven_wls_form_"
-#: Seconds a login or logout form may wait to be sent.
-FORM_LIFETIME = 3600
-#: Forms one browser may have waiting per page; older ones are dropped, so
-#: that forms loaded and never sent cannot swell its Cookie header.
-MAX_WAITING_FORMS = 20
-_TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]{43}")
-_ISSUED_TEXT = re.compile(r"[0-9]{1,15}")
-
-
-def _form_mac(token: str, path: str, issued: int) -> str:
-    key = current_app.secret_key
-    key = key.encode() if isinstance(key, str) else key
-    mac = hmac.digest(key or b"", f"raven-wls-form|{path}|{token}|{issued}".encode(), "sha256")
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-
-def _form_cookie_issued(token: str, value: str, path: str) -> int | None:
-    """When (epoch milliseconds) the cookie of form ``token`` was issued for
-    ``path``, if the WLS signed it."""
-    issued, _, mac = value.partition(".")
-    if not _ISSUED_TEXT.fullmatch(issued):  # ASCII digits only: int() takes others
-        return None
-    if not hmac.compare_digest(mac.encode(), _form_mac(token, path, int(issued)).encode()):
-        return None
-    return int(issued)
-
-
-def _waiting_forms() -> dict[str, str]:
-    """The form cookies this request carries: token to value."""
-    return {name[len(FORM_COOKIE_PREFIX):]: value for name, value in request.cookies.items()
-            if name.startswith(FORM_COOKIE_PREFIX)}
+_FORMS = FormTokens(FORM_COOKIE_PREFIX, "test WLS")
 
 
 def csrf_token() -> str:
-    """A new anti-forgery token for a form on this page, and its cookie.
-
-    A token per form, each in a cookie of its own, so that two tabs with
-    forms both work, however their answers cross.
-    """
-    # In milliseconds, so that the oldest of forms loaded in one second goes first.
-    token, path, issued = secrets.token_urlsafe(32), request.path, int(_now() * 1000)
-    value = f"{issued}.{_form_mac(token, path, issued)}"
-    waiting = sorted(
-        ((_form_cookie_issued(t, v, path) or 0), t) for t, v in _waiting_forms().items()
-    )
-    dropped = [t for _, t in waiting[: max(0, len(waiting) - MAX_WAITING_FORMS + 1)]]
-
-    @after_this_request
-    def set_cookies(resp: WerkzeugResponse) -> WerkzeugResponse:
-        for old in dropped:
-            resp.delete_cookie(FORM_COOKIE_PREFIX + old, path=path, secure=request.is_secure,
-                               httponly=True, samesite="Strict")
-        resp.set_cookie(FORM_COOKIE_PREFIX + token, value, max_age=FORM_LIFETIME, path=path,
-                        secure=request.is_secure, httponly=True, samesite="Strict")
-        return resp
-
-    return token
+    """A new anti-forgery token for a form on this page, and its cookie."""
+    return _FORMS.new(_now())
 
 
 def check_csrf(form: MultiDict[str, str]) -> None:
     """Refuse (400) a form that was not served by this WLS to this browser,
-    and spend its token: the browser forgets its cookie."""
-    waiting = _waiting_forms()
-    if not waiting:  # a form from another site, or cookies refused, or old
-        abort(400, "The test WLS's cookie is missing (each form has one of its own), so it "
-                   "cannot tell this form came from one of its own pages. Allow cookies "
-                   "for this server, go back, reload the page and try again (a form "
-                   f"lasts {FORM_LIFETIME // 60} minutes, and is sent once).")
-    given = form.get(CSRF_FIELD, "")
-    value = waiting.get(given) if _TOKEN_TEXT.fullmatch(given) else None
-    issued = None if value is None else _form_cookie_issued(given, value, request.path)
-    if issued is None:
-        abort(400, "This form did not come from one of the test WLS's own pages "
-                   "(its security token is missing or wrong), so nothing was done. "
-                   "Go back, reload the page and try again.")
-    if not issued <= _now() * 1000 < issued + FORM_LIFETIME * 1000:
-        abort(400, f"This form is more than {FORM_LIFETIME // 60} minutes old (its "
-                   "security token has expired), so nothing was done. Go back, reload "
-                   "the page and try again.")
-    path = request.path
-
-    @after_this_request
-    def spend(resp: WerkzeugResponse) -> WerkzeugResponse:
-        resp.delete_cookie(FORM_COOKIE_PREFIX + given, path=path, secure=request.is_secure,
-                           httponly=True, samesite="Strict")
-        return resp
+    and spend its token."""
+    _FORMS.check(form, _now())
 
 
 def start_session(user: User) -> WLSSession:

@@ -105,7 +105,7 @@ class _Context:
             self.stored, self.came_back = read.stored, read.came_back
         self.write: object = None  # a State to store, _DELETE, or None: leave it
         self.seen = pending.NOTHING  # the logins under way the request's cookies hold
-        self.pending: list[pending.PendingCookie] = []  # logins under way that start or end
+        self.pending: Iterable[pending.PendingCookie] = ()  # logins under way started or ended
         self.rotate = False  # a login: the session id changes
         self.clear = False  # a new identity: the previous one's data goes
         # The site's rule, asked at most once per request.
@@ -254,11 +254,11 @@ class RavenMiddleware:
                 settings: Settings) -> Response | None:
         flow.emit(decision, logger)
         context.store(decision.state)
-        context.pending += pending.changes(decision, context.now, self._secure(scope),
-                                           context.seen)
         if isinstance(decision, Allow):
             self._set_identity(scope, context, RavenUser(decision.login, settings))
             return None
+        context.pending = pending.changes(decision, context.now, self._secure(scope),
+                                          context.seen)
         if isinstance(decision, Refuse):
             return self._page(scope, decision)
         if guard.rotates_session(decision):
@@ -564,7 +564,7 @@ def logout_answer(scope: Scope, context: _Context) -> Response:
         flow.emit(refusal, logger)
         return middleware._page(scope, refusal)
     context.write, context.stored, context.user = _DELETE, None, None
-    context.pending += pending.forget(_cookie_header(scope), middleware._secure(scope))
+    context.pending = pending.forget(_cookie_header(scope), middleware._secure(scope))
     root = scope.get("root_path", "")
     end = flow.logged_out(_incoming(scope, True), middleware.settings, root + "/")
     if end.location is not None:

@@ -130,18 +130,18 @@ class RavenMiddleware:
             _raw(environ.get("QUERY_STRING", "")), stored, self.settings, now, authorise,
             environ.get("wsgi.url_scheme", "http"), _host(environ),
         )
-        secure, seen = self._secure(environ), pending.NOTHING
+        seen = pending.NOTHING
         if decision is None:
-            seen = pending.read(environ.get("HTTP_COOKIE"), secure, now)
+            seen = pending.read(environ.get("HTTP_COOKIE"), self._secure(environ), now)
             decision = flow.decide(_incoming(environ, read.came_back or seen.came_back, seen),
                                    stored, self.settings, now, guard.new_token, authorise)
         flow.emit(decision, logger)
         cookies = [] if decision.state is None else [self._cookie(environ, decision.state, now)]
-        cookies += [("Set-Cookie", c.header())
-                    for c in pending.changes(decision, now, secure, seen)]
         if isinstance(decision, Allow):
             self._hand_on(environ, decision.login)
             return self.app(environ, self._wrap(start_response, cookies))
+        cookies += [("Set-Cookie", c.header())
+                    for c in pending.changes(decision, now, self._secure(environ), seen)]
         if isinstance(decision, Refuse):
             return self._page(start_response, decision, cookies, environ)
         assert isinstance(decision, (ToWLS, LoggedIn))

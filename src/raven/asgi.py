@@ -264,7 +264,7 @@ class RavenMiddleware:
         if guard.rotates_session(decision):
             assert isinstance(decision, LoggedIn)
             context.rotate, context.clear = True, decision.new_identity
-        return RedirectResponse(decision.location, status_code=303)
+        return _redirect(decision.location)
 
     async def _callback(self, scope: Scope, context: _Context) -> Response | None:
         """The return from an OpenID provider: its back-channel calls (token,
@@ -568,12 +568,16 @@ def logout_answer(scope: Scope, context: _Context) -> Response:
     root = scope.get("root_path", "")
     end = flow.logged_out(_incoming(scope, True), middleware.settings, root + "/")
     if end.location is not None:
-        return RedirectResponse(end.location, status_code=303)
+        return _redirect(end.location)
     return HTMLResponse(middleware.pages.page("logged_out", end.page or {}, root),
                         headers={"Cache-Control": "no-store"})
 
 
 # --- translation helpers ---------------------------------------------------------------
+
+
+def _redirect(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303, headers=flow.REDIRECT_HEADERS)
 
 
 def _incoming(scope: Scope, came_back: bool, tokens: tuple[str, ...] = ()) -> Incoming:

@@ -251,7 +251,7 @@ class AuthDecorator:
     def _callback(self, callback: str) -> WerkzeugResponse | None:
         if request.script_root + request.path != callback:
             return None
-        return self.before_request() or redirect(request.script_root + "/", code=303)
+        return self.before_request() or _redirect(request.script_root + "/")
 
     def _flask_settings(self) -> _FlaskSettings:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -331,7 +331,7 @@ class AuthDecorator:
             _rotate_session(store)
         elif isinstance(decision, ToWLS) and decision.state is not None:
             store[SESSION_KEY] = decision.state.dump()
-        return redirect(decision.location, code=303)
+        return _redirect(decision.location)
 
     # --- override points -----------------------------------------------------
 
@@ -452,7 +452,7 @@ class AuthDecorator:
                                     pending.secure_for(settings, request.scheme)))
         request.environ.pop(_ALLOWED, None)
         request.environ.pop(_SEEN, None)
-        return redirect(location or request.root_path + "/", code=303)
+        return _redirect(location or request.root_path + "/")
 
 
 class _FlaskSettings:
@@ -508,6 +508,12 @@ class _FlaskSettings:
                                         response=response)
         error.raven_check = context["check"]  # type: ignore[attr-defined]
         return error
+
+
+def _redirect(location: str) -> WerkzeugResponse:
+    response = redirect(location, code=303)
+    response.headers.update(flow.REDIRECT_HEADERS)
+    return response
 
 
 def _set_cookies(cookies: list[pending.PendingCookie]) -> None:

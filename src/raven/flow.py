@@ -43,6 +43,9 @@ __all__ = [
 
 #: The query parameter a WLS appends.
 RESPONSE_PARAM = "WLS-Response"
+#: Headers of every redirect of the flow's: it may set or end a login, and
+#: a cache that kept it would share that between visitors.
+REDIRECT_HEADERS = {"Cache-Control": "no-store"}
 #: Outstanding params tokens kept in a session (:attr:`State.tokens`): one
 #: per tab that went to the WLS at the same time; older ones are forgotten.
 MAX_TOKENS = 5

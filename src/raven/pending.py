@@ -51,6 +51,9 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # guard.new_token's alphabet
 _TIME = re.compile(r"[0-9]{1,12}")  # ASCII digits only: int() takes others too
 _FUTURE_SLACK = 60  # seconds another worker's clock may be ahead of ours
 _SPENT = "spent"
+#: Cookies one answer deletes at most: whatever a request brings, the
+#: answer's headers stay small.
+_MOST_DELETED = 16
 
 
 def params_for(token: str) -> str:
@@ -134,7 +137,9 @@ def read(header: str | None, secure: bool, now: float) -> Pending:
     found.sort(key=lambda pair: pair[0])  # as the browser sent them within a second
     surplus += [prefix + token for _, token in found[:-MAX_PENDING]]
     kept = dict.fromkeys(token for _, token in found[-MAX_PENDING:])
-    return Pending(tuple(kept), came_back, tuple(dict.fromkeys(surplus)))
+    # A name that came twice, once worth keeping, is kept.
+    surplus = [name for name in dict.fromkeys(surplus) if name[len(prefix):] not in kept]
+    return Pending(tuple(kept), came_back, tuple(surplus[:_MOST_DELETED]))
 
 
 def changes(decision: Decision, now: float, secure: bool,
@@ -162,6 +167,6 @@ def forget(header: str | None, secure: bool) -> list[PendingCookie]:
         return []
     prefix = _HOST_PREFIX if secure else _PREFIX
     names = (part.strip().partition("=")[0] for part in header.split(";"))
-    return [PendingCookie(name, "", 0, secure)
-            for name in dict.fromkeys(n for n in names if n.startswith(prefix)
-                                      and _TOKEN.fullmatch(n[len(prefix):]))]
+    ours = dict.fromkeys(n for n in names if n.startswith(prefix)
+                         and _TOKEN.fullmatch(n[len(prefix):]))
+    return [PendingCookie(name, "", 0, secure) for name in list(ours)[:_MOST_DELETED]]

@@ -286,6 +286,6 @@ def _redirect(start_response: StartResponse, location: str,
     body = b"See other: the page has moved for this request."
     start_response(_STATUS[303], [
         ("Location", location), ("Content-Type", "text/plain; charset=utf-8"),
-        ("Content-Length", str(len(body))), ("Cache-Control", "no-store"), *cookies,
+        ("Content-Length", str(len(body))), *flow.REDIRECT_HEADERS.items(), *cookies,
     ])
     return [body]

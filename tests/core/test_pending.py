@@ -124,3 +124,12 @@ def test_a_logout_deletes_every_login_under_way():
     assert [(c.name, c.max_age) for c in gone] == [
         (f"__Host-raven-login-{TOKEN}", 0), (f"__Host-raven-login-{'z' * 22}", 0)]
     assert pending.forget("session=x", True) == []
+
+
+def test_an_answer_deletes_a_bounded_number_of_cookies_and_never_one_it_keeps():
+    planted = "; ".join(f"__Host-raven-login-{i:022d}=bad" for i in range(100))
+    seen = pending.read(f"{planted}; __Host-raven-login-{TOKEN}={NOW}", True, NOW)
+    assert seen.tokens == (TOKEN,) and len(seen.surplus) == 16
+    assert len(pending.forget(planted, True)) == 16
+    twice = f"__Host-raven-login-{TOKEN}=bad; __Host-raven-login-{TOKEN}={NOW}"
+    assert pending.read(twice, True, NOW) == ((TOKEN,), True, ())

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_protected_view_sends_the_browser_to_the_wls(browser):
     r = browser.get("/protected/?a=1")
-    assert r.status_code == 303
+    assert r.status_code == 303 and r["Cache-Control"] == "no-store"
     parts = urlsplit(r["Location"])
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == LOCAL_WLS + "/auth/authenticate.html"
     query = parse_qs(parts.query)

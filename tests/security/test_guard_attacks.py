@@ -480,6 +480,8 @@ def test_a_script_gets_401_with_where_to_log_in(adapter, headers, method):
 def test_a_page_visit_still_goes_to_the_wls(adapter, headers, method):
     r = _answer(adapter, headers, method)
     assert r.status_code == 303 and r.headers["Location"].startswith(LOCAL_WLS)
+    # It sets the login's cookie: a cache that kept it would share the login.
+    assert r.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("adapter", ["flask", "wsgi", "asgi"])

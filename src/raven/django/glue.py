@@ -56,7 +56,7 @@ class HttpResponseSeeOther(HttpResponseRedirect):
 
 
 def redirect(location: str) -> HttpResponseSeeOther:
-    return HttpResponseSeeOther(location)
+    return HttpResponseSeeOther(location, headers=flow.REDIRECT_HEADERS)
 
 
 # --- the request -----------------------------------------------------------------

@@ -47,8 +47,9 @@ class FormTokens:
     def _mac(self, token: str, path: str, issued: int) -> str:
         key = current_app.secret_key
         key = key.encode() if isinstance(key, str) else key
-        mac = hmac.digest(key or b"", f"{self.prefix}|{path}|{token}|{issued}".encode(),
-                          "sha256")
+        if not key:  # an empty key would sign for anyone
+            raise RuntimeError(f"the {self.server} has no SECRET_KEY to sign its forms with")
+        mac = hmac.digest(key, f"{self.prefix}|{path}|{token}|{issued}".encode(), "sha256")
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def _issued(self, token: str, value: str, path: str) -> int | None:

@@ -211,8 +211,8 @@ class Incoming(NamedTuple):
     #: Is this a page navigation (see :func:`is_navigation`)? Only one can
     #: follow a redirect to the WLS and show its login page.
     navigation: bool = True
-    #: The params tokens of the logins under way in this browser, from
-    #: their cookies (:func:`raven.pending.read`).
+    #: The tokens of the logins under way in this browser, from their
+    #: cookies (:func:`raven.pending.read`).
     pending: tuple[str, ...] = ()
 
 
@@ -249,8 +249,9 @@ class ToWLS:
     location: str
     state: State | None
     log: LogLine | None = None
-    #: The params token of the login this starts: the browser keeps it in
-    #: a cookie of its own (:mod:`raven.pending`), not in the session.
+    #: The token of the login this starts: the browser keeps it in a cookie
+    #: of its own (:mod:`raven.pending`), not in the session; ``state`` is
+    #: None (nothing to store).
     started: str | None = None
 
 
@@ -263,7 +264,8 @@ class LoggedIn:
     #: adapter rotates the session id and runs its ``session_new`` hook.
     new_identity: bool
     log: LogLine | None = None
-    #: The params token this answer spent: its cookie is deleted.
+    #: The token of the login under way this answer used up: its cookie
+    #: says so from now on.
     spent: str | None = None
 
 
@@ -280,7 +282,8 @@ class Refuse:
     #: Answer with this JSON instead of a page (a client that is not a
     #: person at a browser).
     json: dict[str, Any] | None = None
-    #: The params token this answer spent: its cookie is deleted.
+    #: The token of the login under way this answer used up: its cookie
+    #: says so from now on.
     spent: str | None = None
 
     @property

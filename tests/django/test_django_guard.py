@@ -97,3 +97,25 @@ def test_a_refused_tab_never_ends_another_tabs_login(browser):
     assert refused.status_code == 400  # not its token: refused, as it should be
     assert django_settings.SESSION_COOKIE_NAME not in refused.cookies  # no deletion sent
     assert browser.get("/protected/").status_code == 200  # A is still logged in
+
+
+# --- a view's rule that cannot loosen the site's is refused when the view is defined ----
+
+
+@pytest.mark.parametrize("rule", ["require_principal", "require_ptags"])
+def test_a_view_rule_that_cannot_loosen_the_sites_is_refused_at_start_up(rule):
+    from django.views import View
+
+    from raven.django.decorators import RavenLoginRequiredMixin, raven_login_required
+    from raven.settings import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=f"{rule}=None cannot loosen"):
+        raven_login_required(**{rule: None})
+    with pytest.raises(ConfigurationError, match=f"{rule}=None cannot loosen"):
+        type("Loose", (RavenLoginRequiredMixin, View), {rule: None})
+    with pytest.raises(ConfigurationError, match=f"{rule}=None cannot loosen"):
+        type("Fine", (RavenLoginRequiredMixin, View), {}).as_view(**{rule: None})
+    with pytest.raises(ConfigurationError, match="iact"):
+        raven_login_required(iact="maybe")
+    # A stricter rule is what a view may add.
+    raven_login_required(**{rule: {"staff"} if rule == "require_ptags" else ["test0001"]})

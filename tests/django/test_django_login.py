@@ -166,7 +166,7 @@ def test_staff_only_view(browser_for):
     assert staff.login("/staff/", "test0002").content == b"Staff page for test0002"
 
 
-def test_not_current_cannot_log_in_and_a_view_cannot_relax_the_site_rule(browser, raven_log):
+def test_not_current_cannot_log_in(browser, raven_log):
     r = browser.login("/anyone/", "test0401", ptags=set())
     assert r.status_code == 403
     assert b"does not let\n<strong>test0401</strong> log in. You are not logged in here." in (

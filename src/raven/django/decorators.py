@@ -18,6 +18,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
+from ..guard import RouteSettings
 from ..settings import Settings
 from . import conf, glue
 
@@ -70,6 +71,7 @@ def raven_login_required(
     """
     given = _given(require_principal=require_principal, require_ptags=require_ptags,
                    iact=iact, aauth=aauth)
+    RouteSettings.check(given)  # when the view is defined: a rule that cannot hold
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
         if iscoroutinefunction(function):
@@ -106,10 +108,24 @@ class RavenLoginRequiredMixin:
     iact: Any = SITE
     aauth: Any = SITE
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        RouteSettings.check(cls._rules(cls))  # when the view is defined
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        RouteSettings.check(cls._rules(initkwargs))  # when the URLconf is loaded
+        return super().as_view(**initkwargs)  # type: ignore[misc]
+
+    @staticmethod
+    def _rules(source: Any) -> dict[str, Any]:
+        get = source.get if isinstance(source, dict) else lambda name, default: getattr(
+            source, name, default)
+        return _given(**{name: get(name, SITE) for name in
+                         ("require_principal", "require_ptags", "iact", "aauth")})
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        given = _given(require_principal=self.require_principal,
-                       require_ptags=self.require_ptags, iact=self.iact, aauth=self.aauth)
-        result = protect(request, given)
+        result = protect(request, self._rules(self))
         if isinstance(result, HttpResponseBase):
             return result
         response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

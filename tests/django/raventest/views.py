@@ -45,7 +45,7 @@ def password_now(request):
     return HttpResponse(f"Password typed just now by {request.raven.principal}", content_type=TEXT)
 
 
-@raven_login_required(require_ptags=None)
+@raven_login_required  # require_ptags=None here is refused: it cannot loosen the site's
 def anyone(request):
     return HttpResponse(f"Anyone page for {request.raven.principal}", content_type=TEXT)
 

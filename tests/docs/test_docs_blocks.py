@@ -340,18 +340,29 @@ def test_demo_md_create_app_with_its_defaults():
 # --- flask.md ------------------------------------------------------------------------------
 
 
-def test_flask_md_first_app_logs_in_at_its_hosts_only():
+def test_flask_md_first_app_logs_in_at_its_hosts_only(monkeypatch):
     from raven.testing import login
 
+    # Under test, as testing.md says: not live Raven; from the environment,
+    # as the page's own commands set it (its settings are checked at once).
+    monkeypatch.setenv("FLASK_RAVEN_WLS", "demo")
     names = run(python_blocks("flask.md")[0], {"__name__": "docs_flask"}, "flask.md")
     app = names["app"]
-    app.config["RAVEN_WLS"] = "demo"  # under test, as testing.md says: not live Raven
     for host in ("your-domain.com", "www.your-domain.com"):
         page = login(app.test_client(), f"https://{host}/", "abc123")
         assert page.status_code == 200 and page.text == "You are abc123"
     first = app.test_client().get("https://www.your-domain.com/")
     assert "desc=My+website" in first.location
     assert app.test_client().get("https://evil.example.org/").status_code == 400
+
+
+def test_flask_md_first_app_refuses_a_bad_setting_when_it_starts(monkeypatch):
+    from raven.settings import ConfigurationError
+
+    monkeypatch.setenv("FLASK_RAVEN_WLS", "demo")
+    monkeypatch.setenv("FLASK_RAVEN_IACT", "maybe")
+    with pytest.raises(ConfigurationError, match="iact"):
+        run(python_blocks("flask.md")[0], {"__name__": "docs_flask"}, "flask.md")
 
 
 def test_flask_md_every_request_is_protected():

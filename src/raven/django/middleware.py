@@ -8,6 +8,10 @@ checked by the flow core against the site's settings: expiry, the WLS and
 key that made it, the site's ``require_*``; a login that fails is ended
 (``django.contrib.auth.logout``), and the request goes on anonymous.
 ``request.raven`` is the login, or None.
+
+Django builds it when the handler loads, before any request: that is the
+site's start-up, where what the system checks would say is said if no
+check ran (:func:`raven.django.checks.report_at_start`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from .. import flow, guard
 from ..flow import Allow, State, shown
-from . import SESSION_KEY, conf, glue
+from . import SESSION_KEY, checks, conf, glue
 
 __all__ = ["RavenMiddleware"]
 
@@ -35,6 +39,10 @@ class RavenMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
+        # runserver before serving, gunicorn at a worker's boot,
+        # get_wsgi_application(): the checks' warnings are said here, once,
+        # not on the first request (nor at all without "raven.django").
+        checks.report_at_start()
 
     def __call__(self, request: HttpRequest) -> Any:
         raven = self.check(request)

@@ -38,7 +38,7 @@ from .settings import Settings
 
 __all__ = [
     "RESPONSE_PARAM", "Allow", "BackChannel", "Incoming", "LoggedIn", "Login", "Refuse", "State",
-    "ToWLS", "current", "decide", "logout", "logout_refusal",
+    "ToWLS", "current", "decide", "login_required", "logout", "logout_refusal",
 ]
 
 #: The query parameter a WLS appends.
@@ -680,17 +680,9 @@ def _to_wls(
         url = own_url(incoming, settings, incoming.query)
     except HostError as exc:
         return _wrong_host(incoming, settings, exc)
-    if not incoming.navigation and settings.api_401:
-        # A script cannot follow the WLS's pages: say where a person logs in.
-        return Refuse(
-            401, "login required", "login_required",
-            {"check": None, "login_url": url}, LogLine(
-                logging.INFO, f"a {shown(incoming.method)} to {shown(incoming.path)} that is "
-                              "not a page visit needs a Raven login: 401"),
-            None, {"WWW-Authenticate": f'Raven realm="{_quoted(settings.desc or "")}", '
-                                       f'login_url="{_quoted(url)}"'},
-            json={"error": "login_required", "login_url": url},
-        )
+    refusal = login_required(incoming, settings, url)
+    if refusal is not None:
+        return refusal
     msg = settings.timeout_msg if expired is not None and settings.timeout_msg else settings.msg
     # The token names the browser's cookie: only its digest may travel in
     # URLs. (An OpenID provider derives its state from the token itself.)
@@ -710,6 +702,27 @@ def _to_wls(
     elif why is not None:
         log = LogLine(logging.INFO, why)
     return ToWLS(str(request), None, log, token)
+
+
+def login_required(incoming: Incoming, settings: Settings, url: str) -> Refuse | None:
+    """The answer to a request that needs a login and is not a page visit:
+    401, with JSON and a ``WWW-Authenticate`` header naming ``url``, where a
+    person logs in. None for a page visit, or if the site turned it off
+    (``api_401``): that one goes to the WLS. Also for an adapter whose
+    framework sends such a request to a login page of its own (Django's
+    ``@login_required`` and admin)."""
+    if incoming.navigation or not settings.api_401:
+        return None
+    # A script cannot follow the WLS's pages: say where a person logs in.
+    return Refuse(
+        401, "login required", "login_required",
+        {"check": None, "login_url": url}, LogLine(
+            logging.INFO, f"a {shown(incoming.method)} to {shown(incoming.path)} that is "
+                          "not a page visit needs a Raven login: 401"),
+        None, {"WWW-Authenticate": f'Raven realm="{_quoted(settings.desc or "")}", '
+                                   f'login_url="{_quoted(url)}"'},
+        json={"error": "login_required", "login_url": url},
+    )
 
 
 def _quoted(text: str) -> str:

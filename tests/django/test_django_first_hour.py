@@ -274,34 +274,61 @@ SILENCED_SYSTEM_CHECKS = {silenced!r}
 """
 
 SERVE = """\
-import django
-django.setup()
+import sys
+from django.core.wsgi import get_wsgi_application
 from django.test import Client
+application = get_wsgi_application()  # as gunicorn does at a worker's boot
+print("SERVING", file=sys.stderr, flush=True)
 client = Client(HTTP_HOST="127.0.0.1:8000")
 for path in ("/protected/", "/staff/", "/anyone/", "/protected/"):
     assert client.get(path).status_code == 303, path
 """
 
 
-def served(tmp_path: Path, silenced: list[str]) -> list[str]:
-    """What a process serving the project logs (Django's default logging):
-    as under gunicorn, no check is run."""
+def served(tmp_path: Path, silenced: list[str]) -> tuple[list[str], list[str]]:
+    """What a process serving the project logs (Django's default logging),
+    before its first request and after: as under gunicorn, no check is run."""
     (tmp_path / "site_settings.py").write_text(SITE.format(silenced=silenced))
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "site_settings",
            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(HERE)]),
            "RAVENTEST_DB": str(tmp_path / "db.sqlite3")}
     run = subprocess.run([sys.executable, "-c", textwrap.dedent(SERVE)], env=env,
                          capture_output=True, text=True, timeout=120, check=True)
-    return [line for line in run.stderr.splitlines() if line.strip()]
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    at = lines.index("SERVING")
+    return lines[:at], lines[at + 1:]
 
 
 def test_without_the_app_start_up_says_each_problem_once(tmp_path):
-    lines = served(tmp_path, [])
-    assert [line.split(":")[0] for line in lines] == ["raven.W000", "raven.W003", "raven.W004"]
-    assert "'raven.django' is not in INSTALLED_APPS" in lines[0]
-    assert sum("demo key" in line for line in lines) == 1
+    at_start, on_requests = served(tmp_path, [])
+    assert [line.split(":")[0] for line in at_start] == ["raven.W000", "raven.W003",
+                                                         "raven.W004"]
+    assert "'raven.django' is not in INSTALLED_APPS" in at_start[0]
+    assert sum("demo key" in line for line in at_start) == 1
+    assert on_requests == []  # said before any request, and not again
 
 
 def test_silenced_checks_stay_silent_at_start_up(tmp_path):
-    lines = served(tmp_path, ["raven.W003", "raven.W004"])
-    assert [line.split(":")[0] for line in lines] == ["raven.W000"]
+    at_start, on_requests = served(tmp_path, ["raven.W003", "raven.W004"])
+    assert [line.split(":")[0] for line in at_start] == ["raven.W000"]
+    assert on_requests == []
+
+
+def test_building_the_handler_says_the_warnings_when_no_check_ran(settings, caplog):
+    from django.core.handlers.wsgi import WSGIHandler
+
+    settings.SILENCED_SYSTEM_CHECKS = []  # new settings: nothing said for them yet
+    with caplog.at_level("WARNING", logger="raven"):
+        WSGIHandler()  # as gunicorn at a worker's boot: no check runs
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["raven.W007"]
+
+
+def test_after_the_checks_building_the_handler_says_nothing_again(settings, caplog):
+    from django.core import checks
+    from django.core.handlers.wsgi import WSGIHandler
+
+    settings.SILENCED_SYSTEM_CHECKS = []
+    with caplog.at_level("WARNING", logger="raven"):
+        assert "raven.W007" in said(checks.run_checks())  # as runserver, before serving
+        WSGIHandler()
+    assert caplog.records == []

@@ -119,3 +119,59 @@ def test_a_view_rule_that_cannot_loosen_the_sites_is_refused_at_start_up(rule):
         raven_login_required(iact="maybe")
     # A stricter rule is what a view may add.
     raven_login_required(**{rule: {"staff"} if rule == "require_ptags" else ["test0001"]})
+
+
+# --- Django's own login redirects (@login_required, the admin) for a script ---------
+
+SCRIPT = {"HTTP_SEC_FETCH_MODE": "cors", "HTTP_SEC_FETCH_DEST": "empty"}
+JSON = {"HTTP_ACCEPT": "application/json"}
+BASE = f"https://{HOST}"
+
+
+@pytest.mark.parametrize("path", ["/members/", "/admin/"])
+@pytest.mark.parametrize("headers", [SCRIPT, JSON], ids=["sec-fetch", "accept"])
+def test_a_script_sent_to_the_login_view_by_django_gets_the_401(browser, path, headers):
+    r = browser.get(path, **headers)
+    assert r.status_code == 401
+    assert r.json() == {"error": "login_required", "login_url": BASE + path}
+    assert r["WWW-Authenticate"] == f'Raven realm="Django test site", login_url="{BASE}{path}"'
+    assert r["Cache-Control"] == "no-store"
+    assert not browser.client.cookies  # no login started, no session made
+
+
+def test_the_401_is_the_one_the_raven_views_give(browser):
+    ours = browser.get("/protected/", **JSON)
+    djangos = browser.get("/members/", **JSON)
+    assert (djangos.status_code, djangos["Content-Type"]) == (ours.status_code,
+                                                              ours["Content-Type"])
+    assert djangos["WWW-Authenticate"] == ours["WWW-Authenticate"].replace("/protected/",
+                                                                           "/members/")
+
+
+def test_a_json_post_to_a_login_required_view_gets_the_401(browser):
+    r = browser.open("POST", "/members/", data=b'{"a": 1}', content_type="application/json")
+    assert r.status_code == 401 and r.json()["login_url"] == BASE + "/members/"
+
+
+@pytest.mark.parametrize(("path", "login"), [("/members/", "/accounts/raven/login/"),
+                                             ("/admin/", "/admin/login/")])
+def test_a_page_visit_is_still_sent_to_the_login_view(browser, path, login):
+    for headers in ({"HTTP_SEC_FETCH_MODE": "navigate", "HTTP_SEC_FETCH_DEST": "document"},
+                    {"HTTP_ACCEPT": "text/html,*/*"}, {}):
+        r = browser.get(path, **headers)
+        assert r.status_code == 302 and r["Location"] == f"{login}?next={path}"
+
+
+def test_with_api_401_off_a_script_keeps_djangos_302(browser, settings):
+    settings.RAVEN_API_401 = False
+    r = browser.get("/members/", **JSON)
+    assert r.status_code == 302 and r["Location"] == "/accounts/raven/login/?next=/members/"
+    r = browser.open("POST", "/members/", data=b"{}", content_type="application/json")
+    assert r.status_code == 302
+
+
+def test_a_logged_in_script_the_admin_refuses_is_not_told_to_log_in(browser):
+    browser.login("/members/")  # test0001, not staff
+    r = browser.get("/admin/", **JSON)
+    assert r.status_code == 302  # to the login view, which gives the 403
+    assert browser.get(r["Location"], **JSON).status_code == 403

@@ -5,8 +5,9 @@ request.
 Each problem is said once, as a system check, so ``SILENCED_SYSTEM_CHECKS``
 silences it. A process that never runs the checks (gunicorn, uWSGI, a
 site without ``"raven.django"`` in ``INSTALLED_APPS``) logs the same
-warnings instead, once, when the settings are first read; silenced ones
-too stay silent there.
+warnings instead, once, at start-up: when Django builds ``RavenMiddleware``
+(or, for a site without it, when the settings are first read); silenced
+ones stay silent there too.
 """
 
 from __future__ import annotations
@@ -211,7 +212,9 @@ def report_at_start() -> None:
     """Log what the checks would say, once, if the check framework has not
     said it in this process (gunicorn and uWSGI never run the checks; they
     do not run at all without ``"raven.django"`` in ``INSTALLED_APPS``).
-    Checks named in ``SILENCED_SYSTEM_CHECKS`` stay silent here too."""
+    Called when ``RavenMiddleware`` is built and when the settings are
+    first read, whichever comes first. Checks named in
+    ``SILENCED_SYSTEM_CHECKS`` stay silent here too."""
     current = conf.settings_object()
     if current in (_reported[0], _logged[0]):
         return

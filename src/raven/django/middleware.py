@@ -8,6 +8,15 @@ checked by the flow core against the site's settings: expiry, the WLS and
 key that made it, the site's ``require_*``; a login that fails is ended
 (``django.contrib.auth.logout``), and the request goes on anonymous.
 ``request.raven`` is the login, or None.
+
+A request that is not a page visit (a script's ``fetch()``, a JSON POST)
+which Django itself sends to the login view (``@login_required``, the
+admin) gets the flow core's 401, as the Raven views give it
+(:func:`raven.flow.login_required`, ``RAVEN_API_401``), not that redirect.
+
+Django builds it when the handler loads, before any request: that is the
+site's start-up, where what the system checks would say is said if no
+check ran (:func:`raven.django.checks.report_at_start`).
 """
 
 from __future__ import annotations
@@ -16,14 +25,17 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, get_script_prefix, resolve
 
 from .. import flow, guard
-from ..flow import Allow, State, shown
-from . import SESSION_KEY, conf, glue
+from ..flow import Allow, Refuse, State, shown
+from ..origin import HostError
+from . import SESSION_KEY, checks, conf, glue, views
 
 __all__ = ["RavenMiddleware"]
 
@@ -35,13 +47,44 @@ class RavenMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
+        # runserver before serving, gunicorn at a worker's boot,
+        # get_wsgi_application(): the checks' warnings are said here, once,
+        # not on the first request (nor at all without "raven.django").
+        checks.report_at_start()
 
     def __call__(self, request: HttpRequest) -> Any:
         raven = self.check(request)
         response = self.get_response(request)
-        if raven is not None and isinstance(response, HttpResponseBase):
+        if not isinstance(response, HttpResponseBase):
+            return response
+        if raven is not None:
             glue.add_cache_control(response, raven.settings)
+        elif response.status_code in _REDIRECTS:
+            response = self.for_a_script(request, response)
         return response
+
+    def for_a_script(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        """Django's redirect to the login view, or the core's 401 in its
+        place for a request that is not a page visit: a script cannot follow
+        the WLS's pages, and a POST's data would be lost on the way."""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return response  # refused, not unknown: the login view gives the 403
+        seen = glue.incoming(request)
+        if isinstance(seen, Refuse) or seen.navigation:
+            return response
+        if not _to_login_view(request, response.get("Location", "")):
+            return response
+        raven = conf.site()
+        try:
+            url = flow.own_url(seen, raven.settings, seen.query)
+        except HostError:
+            return response  # the login view refuses the address itself
+        refusal = flow.login_required(seen, raven.settings, url)
+        if refusal is None:  # RAVEN_API_401 = False
+            return response
+        flow.emit(refusal, logger)
+        return glue.page(request, refusal)
 
     def check(self, request: HttpRequest) -> conf.DjangoRaven | None:
         """End a Raven-made Django login that no longer holds; the settings
@@ -94,6 +137,26 @@ class RavenMiddleware:
         if tokens:
             glue.save(request, State(tokens))
         return None
+
+
+#: Django's redirect_to_login answers 302; a site's own may use another.
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _to_login_view(request: HttpRequest, location: str) -> bool:
+    """Does ``location`` name this site's Raven login view (``LOGIN_URL``,
+    or the admin's login page pointed at it)?"""
+    parts = urlsplit(location)
+    if parts.netloc and parts.netloc != glue.host_allowed(request):
+        return False  # another site's login page
+    prefix = get_script_prefix()
+    if not parts.path.startswith(prefix):
+        return False
+    try:
+        match = resolve("/" + parts.path[len(prefix):])
+    except Resolver404:
+        return False
+    return match.func is views.login
 
 
 async def _anonymous() -> AnonymousUser:

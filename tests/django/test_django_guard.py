@@ -71,6 +71,11 @@ def test_a_script_gets_401_and_a_page_visit_the_wls(browser):
     assert r.status_code == 303
 
 
+def test_one_view_may_send_scripts_to_the_wls_too(browser):
+    r = browser.get("/scripts-to-wls/", HTTP_SEC_FETCH_MODE="cors", HTTP_SEC_FETCH_DEST="empty")
+    assert r.status_code == 303 and r["Location"].startswith("http://127.0.0.1:5001/")
+
+
 def test_a_logged_in_request_at_another_port_of_an_allowed_name_is_refused(browser):
     browser.login("/protected/")
     assert browser.get("/protected/").status_code == 200

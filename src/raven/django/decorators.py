@@ -59,6 +59,7 @@ def raven_login_required(
     require_ptags: Any = SITE,
     iact: Any = SITE,
     aauth: Any = SITE,
+    api_401: Any = SITE,
 ) -> Any:
     """Require a Raven login for a view: ``@raven_login_required``, or
     ``@raven_login_required(iact=True)`` and the like.
@@ -70,7 +71,7 @@ def raven_login_required(
     ``request.raven`` is the login (:class:`raven.flow.Login`).
     """
     given = _given(require_principal=require_principal, require_ptags=require_ptags,
-                   iact=iact, aauth=aauth)
+                   iact=iact, aauth=aauth, api_401=api_401)
     RouteSettings.check(given)  # when the view is defined: a rule that cannot hold
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -107,6 +108,7 @@ class RavenLoginRequiredMixin:
     require_ptags: Any = SITE
     iact: Any = SITE
     aauth: Any = SITE
+    api_401: Any = SITE
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -122,7 +124,7 @@ class RavenLoginRequiredMixin:
         get = source.get if isinstance(source, dict) else lambda name, default: getattr(
             source, name, default)
         return _given(**{name: get(name, SITE) for name in
-                         ("require_principal", "require_ptags", "iact", "aauth")})
+                         ("require_principal", "require_ptags", "iact", "aauth", "api_401")})
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         result = protect(request, self._rules(self))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("class-based/", views.ClassBased.as_view(), name="class-based"),
     path("class-based-staff/", views.ClassBased.as_view(require_principal={"test0002"})),
     path("async/", views.async_view, name="async"),
+    path("scripts-to-wls/", views.scripts_to_wls),
     path("post/", views.post_here, name="post"),
     path("loop/", views.loop, name="loop"),
     path("accounts/raven/", include("raven.django.urls")),

@@ -50,6 +50,11 @@ def anyone(request):
     return HttpResponse(f"Anyone page for {request.raven.principal}", content_type=TEXT)
 
 
+@raven_login_required(api_401=False)  # scripts too go to the WLS
+def scripts_to_wls(request):
+    return HttpResponse(f"For {request.raven.principal}", content_type=TEXT)
+
+
 class ClassBased(RavenLoginRequiredMixin, View):
     def get(self, request):
         return HttpResponse(f"Class-based view for {request.raven.principal}", content_type=TEXT)

@@ -129,8 +129,9 @@ class Settings:
         """Settings from ``config`` (``RAVEN_*`` keys) and ``given``
         (arguments written in code, which win). ``host_names`` is the
         framework's own host whitelist, if any. Raises ConfigurationError.
-        ``warn=False`` leaves the warning about the demo key to the caller
-        (Django says it once, as a system check). ``whitelist_name`` names
+        ``warn=False`` leaves saying things to the caller: the warning about
+        the demo key and the error (Django says each once, in the names its
+        settings were written with). ``whitelist_name`` names
         the framework's host whitelist setting, if it has one, for the
         error that no origin is configured."""
         config = config or {}
@@ -172,7 +173,8 @@ class Settings:
             )
             settings._check(whitelist_name)
         except ConfigurationError as exc:
-            logger.error("Raven configuration error: %s", exc)
+            if warn:
+                logger.error("Raven configuration error: %s", exc)
             raise
         if warn and wls.trusts_demo_key:
             logger.warning(

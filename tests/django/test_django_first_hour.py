@@ -5,6 +5,7 @@ ends, the wrong host or port, the checks, a migrated site's settings, and
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -249,7 +250,8 @@ def test_the_timeout_is_read_from_text_as_an_environment_gives_it(settings):
     ("RAVEN", {"max_life": 0}, "RAVEN['max_life'] must be"),
     ("RAVEN", {"IACT": "sometimes"}, "RAVEN['IACT'] must be"),
 ])
-def test_every_error_names_the_setting_as_written(settings, name, value, written):
+def test_every_error_names_the_setting_as_written(settings, raven_log, name, value,
+                                                 written):
     setattr(settings, name, value)
     if written is None:  # None is False to django-ucamwebauth: current people only
         assert conf.site().settings.require_ptags == {"current"}
@@ -258,6 +260,9 @@ def test_every_error_names_the_setting_as_written(settings, name, value, written
         conf.site()
     assert str(caught.value).startswith(written)
     assert "issue_bounds" not in str(caught.value).replace("RAVEN_ISSUE_BOUNDS", "")
+    # One log line, in the name the user wrote.
+    [line] = [r.getMessage() for r in raven_log(logging.ERROR)]
+    assert line == f"Raven configuration error: {caught.value}"
 
 
 # --- warnings said once, where no check runs ---------------------------------------------

@@ -179,7 +179,11 @@ def for_view(given: Mapping[str, Any]) -> DjangoRaven:
         return _cache[key]
     except KeyError:
         pass
-    values, warnings, written = gather()
+    try:
+        values, warnings, written = gather()
+    except core.ConfigurationError as exc:
+        logger.error("Raven configuration error: %s", exc)
+        raise
     shared = {"RAVEN_" + name.upper(): value for name, value in values.items()
               if name in DEFAULTS}
     try:

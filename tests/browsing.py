@@ -14,7 +14,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Any, NamedTuple
@@ -87,6 +87,20 @@ def with_response(url: str, response: str) -> str:
     return f"{url}{sep}{RESPONSE_PARAM}={quote(response, safe='')}"
 
 
+def logins_under_way(cookies: Iterable[tuple[str, str]]) -> list[str]:
+    """The tokens of the logins under way among a browser's (name, value)
+    cookies: those named after them (raven.pending), not yet spent."""
+    return [name.rpartition("raven-login-")[2] for name, value in cookies
+            if "raven-login-" in name and value.isdigit()]
+
+
+def secrets_of(cookies: Iterable[tuple[str, str | None]]) -> list[str]:
+    """What no log may show of a browser's (name, value) cookies: every
+    value, and the tokens that name the cookies of logins under way."""
+    return [part for name, value in cookies
+            for part in (name.rpartition("raven-login-")[2], value or "") if len(part) >= 16]
+
+
 class TestBrowser:
     """Flask's test client for one site: a path is on ``base_url``, a URL as it is."""
 
@@ -139,11 +153,15 @@ class TestBrowser:
         assert cookie is not None
         return str(cookie.value)
 
+    def cookies(self) -> list[tuple[str, str]]:
+        return [(cookie.key, cookie.value) for cookie in self.client._cookies.values()]
+
     def pending(self) -> list[str]:
-        """The tokens of the logins under way: their cookies (raven.pending)."""
-        return [cookie.key.rpartition("raven-login-")[2] for cookie in
-                self.client._cookies.values()
-                if "raven-login-" in cookie.key and cookie.value.isdigit()]
+        """The tokens of the logins under way."""
+        return logins_under_way(self.cookies())
+
+    def secrets(self) -> list[str]:
+        return secrets_of(self.cookies())
 
 
 class HTTPBrowser:

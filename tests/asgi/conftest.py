@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from tests.browsing import secrets_of
 from tests.servers import Uvicorn
 
 from raven import pending
@@ -156,11 +157,7 @@ class Browser:
         return "; ".join(f"{c.name}={c.value}" for c in self.client.cookies.jar)
 
     def secrets(self) -> list[str]:
-        """What no log may show: every cookie's value, and the tokens that
-        name the cookies of logins under way."""
-        return [part for c in self.client.cookies.jar
-                for part in (c.name.rpartition("raven-login-")[2], c.value or "")
-                if len(part) >= 16]
+        return secrets_of((c.name, c.value) for c in self.client.cookies.jar)
 
 
 _DROP = object()

@@ -31,6 +31,7 @@ if not settings.configured:
 
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.test import Client  # noqa: E402
+from tests.browsing import logins_under_way  # noqa: E402
 
 from raven.django import SESSION_KEY  # noqa: E402
 from raven.flow import State  # noqa: E402
@@ -88,8 +89,7 @@ class Browser:
         """Our stored state, flattened: the tokens of the logins under way
         (session and their own cookies) and the login's fields."""
         stored = self.client.session.get(SESSION_KEY)
-        under_way = [m.key.rpartition("raven-login-")[2] for m in self.client.cookies.values()
-                     if "raven-login-" in m.key and m.value.isdigit()]
+        under_way = logins_under_way((m.key, m.value) for m in self.client.cookies.values())
         if stored is None and not under_way:
             return None
         state = State.load(stored)

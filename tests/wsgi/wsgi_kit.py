@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.browsing import secrets_of
 from werkzeug.test import Client
 
 from raven import pending
@@ -105,10 +106,7 @@ class Visitor:
         return state._replace(tokens=(*state.tokens, *under_way))
 
     def secrets(self) -> list[str]:
-        """What no log may show: every cookie's value, and the tokens that
-        name the cookies of logins under way."""
-        return [part for c in self.client._cookies.values()
-                for part in (c.key.rpartition("raven-login-")[2], c.value) if len(part) >= 16]
+        return secrets_of((c.key, c.value) for c in self.client._cookies.values())
 
     @property
     def logged_in(self) -> bool:

@@ -141,3 +141,29 @@ def uvicorn(app: str, workers: int = 2, *options: str) -> Callable[[int], list[s
     return lambda port: [sys.executable, "-m", "uvicorn", "--workers", str(workers),
                          "--host", "127.0.0.1", "--port", str(port),
                          "--log-level", "warning", "--no-access-log", *options, app]
+
+
+def flask_members_site(config: dict[str, Any], decorator: Any = None,
+                       greet: Callable[[Any], str] = lambda auth: "Hello " + auth.principal,
+                       ) -> Any:
+    """A Flask site whose /members needs a login, served for real on
+    127.0.0.1 (a started LiveServer) and told its own origin."""
+    from flask import Flask
+
+    from raven.flask_glue import AuthDecorator
+    from raven.wls.server import LiveServer
+
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="a flask test site", **config)
+    auth = decorator or AuthDecorator(desc="A site")
+
+    @app.route("/members")
+    @auth
+    def members() -> str:
+        return greet(auth)
+
+    def told_its_origin(url: str) -> Flask:
+        app.config["RAVEN_ORIGIN"] = url
+        return app
+
+    return LiveServer.of(told_its_origin).start()

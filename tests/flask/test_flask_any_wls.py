@@ -8,8 +8,8 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Flask
 from tests.browsing import HTTPBrowser
+from tests.servers import flask_members_site
 
 from raven.flask_glue import AuthDecorator
 from raven.keys import PUBKEY901, SigningKey
@@ -35,20 +35,7 @@ def society_wls(key: SigningKey) -> LiveServer:
 
 
 def site_for(**config) -> LiveServer:
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="any wls", **config)
-    auth = AuthDecorator(desc="Society site")
-
-    @app.route("/members")
-    @auth
-    def members() -> str:
-        return "Hello " + auth.principal
-
-    def told_its_origin(url: str) -> Flask:
-        app.config["RAVEN_ORIGIN"] = url
-        return app
-
-    return LiveServer.of(told_its_origin).start()
+    return flask_members_site(config, AuthDecorator(desc="Society site"))
 
 
 def log_in(site_url: str, user: str = "soc42", password: str = "secret") -> requests.Response:

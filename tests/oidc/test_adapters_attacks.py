@@ -15,14 +15,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from guard_site import build_wsgi, starlette_site
 from tests.browsing import HTTPBrowser
-from tests.servers import Uvicorn, Werkzeug
+from tests.servers import Uvicorn, Werkzeug, flask_members_site
 
-from raven.flask_glue import AuthDecorator
 from raven.oidc.testprovider import site_settings
-from raven.wls.server import LiveServer
 
 from .attacks import ATTACKS, Attack, AttackProvider, served
 from .test_adapters_entra import SECRET
@@ -55,21 +52,7 @@ def _asgi(provider: AttackProvider, attack: Attack) -> Any:
 
 
 def _flask(provider: AttackProvider, attack: Attack) -> Any:
-    app = Flask(__name__)
-    chosen = {**site_settings(provider.url), **attack.settings()}
-    app.config.update(SECRET_KEY="flask attack site", **chosen)
-    auth = AuthDecorator(desc="A site")
-
-    @app.route("/members")
-    @auth
-    def members() -> str:
-        return "Hello " + auth.principal
-
-    def told_its_origin(url: str) -> Flask:
-        app.config["RAVEN_ORIGIN"] = url
-        return app
-
-    server = LiveServer.of(told_its_origin).start()
+    server = flask_members_site({**site_settings(provider.url), **attack.settings()})
     return server.url, "/members", server.stop
 
 

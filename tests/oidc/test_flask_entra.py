@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from flask import Flask
 from tests.browsing import HTTPBrowser
+from tests.servers import flask_members_site
 
 from raven.flask_glue import AuthDecorator
 from raven.oidc.testprovider import create_app as create_provider
@@ -17,20 +17,9 @@ from raven.wls.server import LiveServer
 
 
 def site(provider_url: str, decorator: AuthDecorator | None = None, **config) -> LiveServer:
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="entra site", **site_settings(provider_url), **config)
-    auth = decorator or AuthDecorator(desc="A site")
-
-    @app.route("/members")
-    @auth
-    def members() -> str:
-        return f"Hello {auth.principal} ({','.join(sorted(auth.ptags)) or 'no ptags'})"
-
-    def told_its_origin(url: str) -> Flask:
-        app.config["RAVEN_ORIGIN"] = url
-        return app
-
-    return LiveServer.of(told_its_origin).start()
+    return flask_members_site(
+        {**site_settings(provider_url), **config}, decorator,
+        lambda auth: f"Hello {auth.principal} ({','.join(sorted(auth.ptags)) or 'no ptags'})")
 
 
 @pytest.fixture(scope="module")

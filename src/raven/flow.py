@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
-from urllib.parse import unquote_plus, urlencode
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
 from . import pending
 from .checks import params_mismatch, run_checks
@@ -719,10 +719,19 @@ def login_required(incoming: Incoming, settings: Settings, url: str) -> Refuse |
         {"check": None, "login_url": url}, LogLine(
             logging.INFO, f"a {shown(incoming.method)} to {shown(incoming.path)} that is "
                           "not a page visit needs a Raven login: 401"),
-        None, {"WWW-Authenticate": f'Raven realm="{_quoted(settings.desc or "")}", '
+        None, {"WWW-Authenticate": f'Raven realm="{_quoted(_realm(settings, url))}", '
                                    f'login_url="{_quoted(url)}"'},
         json={"error": "login_required", "login_url": url},
     )
+
+
+def _realm(settings: Settings, url: str) -> str:
+    """What the site protects, in words: its ``desc``, else its origin, so
+    that a site without ``desc`` is never the empty realm."""
+    if settings.desc:
+        return settings.desc
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _quoted(text: str) -> str:

@@ -445,3 +445,15 @@ def test_the_stored_state_is_small():
     value = log_in(settings()).state.dump()
     assert len(json.dumps(value)) < 120, value
     assert State.load(json.loads(json.dumps(value))) == log_in(settings()).state
+
+
+@pytest.mark.parametrize(("desc", "realm"), [("Our site", "Our site"), (None, ORIGIN)])
+def test_a_script_is_told_where_to_log_in_and_what_the_site_is(desc, realm):
+    s = settings(desc=desc) if desc else settings()
+    script = Incoming("GET", "https", "www.example.cam.ac.uk", "/api", b"", "192.0.2.1",
+                      navigation=False)
+    r = decide(script, None, s, NOW, "tok")
+    assert isinstance(r, Refuse) and r.status == 401 and r.json is not None
+    assert r.headers["WWW-Authenticate"] == (
+        f'Raven realm="{realm}", login_url="{ORIGIN}/api"')
+    assert r.json == {"error": "login_required", "login_url": f"{ORIGIN}/api"}

@@ -337,3 +337,13 @@ def test_after_the_checks_building_the_handler_says_nothing_again(settings, capl
         assert "raven.W007" in said(checks.run_checks())  # as runserver, before serving
         WSGIHandler()
     assert caplog.records == []
+
+
+def test_a_bad_setting_stops_the_handler_being_built(settings, raven_log):
+    from django.core.handlers.wsgi import WSGIHandler
+
+    settings.RAVEN_MAX_LIFE = "-1"
+    with pytest.raises(ConfigurationError, match="RAVEN_MAX_LIFE must be"):
+        WSGIHandler()  # as gunicorn at a worker's boot: it fails to start, not to answer
+    [line] = [r.getMessage() for r in raven_log(logging.ERROR)]
+    assert line.startswith("Raven configuration error: RAVEN_MAX_LIFE must be")

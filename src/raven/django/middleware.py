@@ -15,8 +15,9 @@ admin) gets the flow core's 401, as the Raven views give it
 (:func:`raven.flow.login_required`, ``RAVEN_API_401``), not that redirect.
 
 Django builds it when the handler loads, before any request: that is the
-site's start-up, where what the system checks would say is said if no
-check ran (:func:`raven.django.checks.report_at_start`).
+site's start-up, where a bad setting raises, and what the system checks
+would say is said if no check ran
+(:func:`raven.django.checks.report_at_start`).
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ class RavenMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
         # runserver before serving, gunicorn at a worker's boot,
-        # get_wsgi_application(): the checks' warnings are said here, once,
-        # not on the first request (nor at all without "raven.django").
+        # get_wsgi_application(): a bad setting stops the start-up here, and
+        # the checks' warnings are said here, once, not on the first request
+        # (nor at all without "raven.django").
+        conf.site()
         checks.report_at_start()
 
     def __call__(self, request: HttpRequest) -> Any:

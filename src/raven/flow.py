@@ -798,7 +798,7 @@ def _complete(
         return refusal if spent is None else replace(refusal, spent=token)
     assert spent is not None
     tokens = spent.tokens
-    ended = _ended(state, spent)
+    ended_state = ended(state, spent)
     if not response.success:
         # A failure ends any earlier login, and is shown once: no retry,
         # so a WLS that keeps refusing cannot make a redirect loop.
@@ -809,7 +809,7 @@ def _complete(
              "wls_msg": response.msg, "retry_url": retry},
             LogLine(logging.INFO if status == 410 else logging.WARNING,
                     f"the WLS answered {status} ({STATUS_CODES[status]}) for {shown(url)}"),
-            ended, spent=token,
+            ended_state, spent=token,
         )
     assert response.principal is not None and response.kid is not None
     issue = calendar.timegm(response.issue.timetuple())
@@ -821,7 +821,7 @@ def _complete(
     if expired is not None:
         return replace(_refuse(incoming, 403, "expired", "bad_response",
                                f"the login of {shown(login.principal)} had expired on arrival "
-                               f"({expired}): not kept, no retry", ended, url,
+                               f"({expired}): not kept, no retry", ended_state, url,
                                retry_url=retry), spent=token)
     old = state.login
     new_identity = old is None or (old.principal, old.ptags, old.issuer) != (
@@ -834,7 +834,7 @@ def _complete(
     return LoggedIn(url, State(tokens, login), login, new_identity, line, token)
 
 
-def _ended(state: State, spent: State) -> State | None:
+def ended(state: State, spent: State) -> State | None:
     """The state once a response that made no login is answered: any
     earlier login ends; None when there is nothing to change (no session
     is made for a visitor who had none)."""

@@ -257,6 +257,23 @@ def test_a_deactivated_user_is_logged_out_and_cannot_log_in(browser):
     assert not browser.logged_in()
 
 
+@pytest.mark.parametrize(("rule", "fields", "status"), [
+    ("cancelled", {"status": 410}, 401),
+    ("the site's ptags", {"principal": "test0401", "ptags": set()}, 403),
+    ("RAVEN_CREATE_USER", {"principal": "test0005"}, 403),
+])
+def test_a_refused_login_makes_no_session_for_a_visitor_without_one(browser, settings, rule,
+                                                                    fields, status):
+    from django.contrib.sessions.models import Session
+
+    settings.RAVEN_CREATE_USER = rule != "RAVEN_CREATE_USER"
+    url, params, _ = browser.start("/protected/")
+    r = browser.come_back(url, make_response(url, params=params, **fields))
+    assert r.status_code == status
+    assert "sessionid" not in r.cookies and "sessionid" not in browser.client.cookies
+    assert not Session.objects.exists()
+
+
 def test_unknown_users_are_refused_when_create_user_is_off(browser_for, settings):
     settings.RAVEN_CREATE_USER = False
     assert browser_for().login("/protected/", "test0005").status_code == 403

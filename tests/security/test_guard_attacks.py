@@ -592,3 +592,24 @@ def test_a_tab_left_at_the_wls_does_not_log_in_again_after_a_logout(adapter):
     # The logout deleted every cookie of ours: none came back with it.
     assert r.status_code == 403 and "Check that failed: cookies" in r.text
     assert browser.get(path).status_code == 303
+
+
+def _cookies_set(r: Any) -> set[str]:
+    headers = r.headers
+    lines = headers.get_list("set-cookie") if hasattr(headers, "get_list") else (
+        headers.getlist("Set-Cookie"))
+    return {line.split("=", 1)[0] for line in lines}
+
+
+@pytest.mark.parametrize("adapter", ["flask", "wsgi", "asgi"])
+@pytest.mark.parametrize(("fields", "status"), [
+    ({"status": 410}, 401), ({"params": "another tab's"}, 400), ({"for_url": BASE + "/x"}, 400)])
+def test_a_refused_login_makes_no_session_for_a_visitor_without_one(adapter, fields, status):
+    browser, _, path = _browsers(adapter)
+    url, params, _ = browser.start(path)
+    fields = {"params": params, **fields}
+    r = browser.come_back(url, make_response(fields.pop("for_url", url), **fields))
+    assert r.status_code == status
+    # At most the login under way is written (spent): no session, no login cookie.
+    written = _cookies_set(r)
+    assert len(written) <= 1 and all(name.startswith("__Host-raven-login-") for name in written)

@@ -301,7 +301,8 @@ def _complete(request: HttpRequest, decision: LoggedIn, location: str) -> HttpRe
         return redirect(location)
     login = decision.login
     site = conf.site().settings
-    spent = State(decision.state.tokens)  # the token is spent, pass or fail
+    # The token is spent, pass or fail; a refused visitor who had no session gets none.
+    spent = flow.ended(State.load(request.session.get(SESSION_KEY)), State(decision.state.tokens))
     if not site.authorised(login.principal, login.ptags):
         refusal = _forbidden(login, f"not authorised to log in here: principal "
                                     f"{shown(login.principal)}, ptags "

@@ -285,6 +285,19 @@ def test_forms_never_sent_are_forgotten(client):
     assert client.response(client.fill_in(pages[5])).params == "5"
 
 
+def test_planted_form_cookies_get_a_bounded_answer(client):
+    """Cookies planted by the thousand (by another server on the host, say)
+    are dropped a few at a time, not answered with as many headers."""
+    for i in range(500):
+        client.http.cookies.set(f"{FORM_COOKIE_PREFIX}{i:043d}", "1",
+                                domain=urlsplit(client.base).hostname,
+                                path=client.auth_path)
+    page = client.ask()
+    assert page.status_code == 200
+    assert len(page.raw.headers.getlist("Set-Cookie")) == 17  # 16 dropped, 1 new
+    assert client.response(client.fill_in(page)).principal == "test0001"
+
+
 # --- the WLS's own session -------------------------------------------------------
 
 

@@ -31,6 +31,9 @@ FORM_LIFETIME = 3600
 #: Forms one browser may have waiting per page; older ones are dropped, so
 #: that forms loaded and never sent cannot swell its Cookie header.
 MAX_WAITING_FORMS = 20
+#: Cookies one answer deletes at most: a request carrying planted form
+#: cookies by the thousand must not be answered with as many headers.
+_MOST_DROPPED = 16
 _TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]{43}")
 _ISSUED_TEXT = re.compile(r"[0-9]{1,15}")
 
@@ -76,7 +79,8 @@ class FormTokens:
         waiting = sorted(
             ((self._issued(t, v, path) or 0), t) for t, v in self._waiting().items()
         )
-        dropped = [t for _, t in waiting[: max(0, len(waiting) - MAX_WAITING_FORMS + 1)]]
+        surplus = max(0, len(waiting) - MAX_WAITING_FORMS + 1)
+        dropped = [t for _, t in waiting[:min(surplus, _MOST_DROPPED)]]
         prefix = self.prefix
 
         @after_this_request

@@ -77,9 +77,10 @@ def _project(tmp_path_factory, settings: dict[str, str]):
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(site + "/", timeout=2)
+                # gunicorn takes connections before its workers can answer
+                requests.get(site + "/", timeout=30)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if gunicorn.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.1)

@@ -161,9 +161,10 @@ class Served:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"not served ({waiting}):\n{self.log.read_text()}")
             try:
-                requests.get(waiting[0] + "/", allow_redirects=False, timeout=2)
+                # a server may take connections before it can answer
+                requests.get(waiting[0] + "/", allow_redirects=False, timeout=30)
                 waiting.pop(0)
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
 
     def stop(self) -> None:

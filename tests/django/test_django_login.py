@@ -274,6 +274,17 @@ def test_a_refused_login_makes_no_session_for_a_visitor_without_one(browser, set
     assert not Session.objects.exists()
 
 
+@pytest.mark.parametrize("csrf_in_session", [False, True])
+def test_a_page_without_a_log_out_form_sets_no_csrf_token(browser, settings, csrf_in_session):
+    from django.contrib.sessions.models import Session
+
+    settings.CSRF_USE_SESSIONS = csrf_in_session
+    r = browser.login("/members/", status=410)
+    assert r.status_code == 401 and b"csrfmiddlewaretoken" not in r.content
+    assert "csrftoken" not in r.cookies and "sessionid" not in r.cookies
+    assert not Session.objects.exists()
+
+
 def test_unknown_users_are_refused_when_create_user_is_off(browser_for, settings):
     settings.RAVEN_CREATE_USER = False
     assert browser_for().login("/protected/", "test0005").status_code == 403

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -343,6 +343,18 @@ def add_cache_control(response: HttpResponseBase, settings: Settings) -> HttpRes
 # --- pages ----------------------------------------------------------------------------
 
 
+class _CsrfField:
+    """The log-out form's hidden CSRF field, asked for only when a page shows
+    the form: a refusal page without one sets no CSRF cookie (nor, with
+    ``CSRF_USE_SESSIONS``, makes a session)."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield ("csrfmiddlewaretoken", get_token(self.request))
+
+
 def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:
     """A refusal's page, from the site's templates if it has ``raven/<page>.html``
     (or only ``raven/base.html``), else ours; JSON for a client that is not
@@ -356,7 +368,7 @@ def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:
     context = pages.refusal_context(
         refusal, conf.site().settings, script_root=request.META.get("SCRIPT_NAME", ""),
         path=request.path, query=request.META.get("QUERY_STRING", ""),
-        logout_url=_logout_url(), logout_fields=[("csrfmiddlewaretoken", get_token(request))],
+        logout_url=_logout_url(), logout_fields=_CsrfField(request),
         cookie_came_back=django_settings.SESSION_COOKIE_NAME in request.COOKIES,
         debug=django_settings.DEBUG,
     )

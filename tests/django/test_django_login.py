@@ -338,6 +338,27 @@ def test_a_tab_left_at_the_wls_does_not_log_in_again_after_a_logout(browser):
     assert not browser.logged_in()
 
 
+def test_djangos_own_logout_forgets_the_logins_under_way_too(browser):
+    url, params, _ = browser.start("/members/")  # tab 1, left at the WLS
+    browser.login("/protected/")  # tab 2 logs in
+    out = browser.open("POST", "/django-logout/")  # LogoutView, the admin's, a site's own
+    assert out.status_code == 302 and not browser.logged_in()
+    assert browser.state is None
+    r = browser.come_back(url, make_response(url, "test0002", params=params))
+    assert r.status_code == 400 and not browser.logged_in()
+
+
+def test_a_login_ended_by_the_middleware_keeps_another_tabs_login_under_way(browser,
+                                                                            settings):
+    url, params, _ = browser.start("/members/")  # tab 1, left at the WLS
+    browser.login("/protected/")  # tab 2 logs in
+    settings.RAVEN_REQUIRE_PTAGS = {"staff"}  # tab 2's login no longer holds
+    assert browser.whoami() == {"user": None, "raven": None}  # ended by the middleware
+    assert len(browser.state["tokens"]) == 1  # tab 1's login under way goes on
+    r = browser.come_back(url, make_response(url, "test0003", ptags={"staff"}, params=params))
+    assert r.status_code == 303 and browser.logged_in()
+
+
 def test_logout_can_stay_on_the_site(browser, settings):
     settings.RAVEN_LOGOUT_REDIRECT = "members"
     browser.login()

@@ -20,8 +20,10 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.contrib import auth
+from django.contrib.auth.signals import user_logged_out
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
+from django.dispatch import receiver
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -217,9 +219,28 @@ def decide(
 _PENDING = "_raven_pending"
 
 
+#: Set on a request by any Django logout (Raven's view, the admin's,
+#: ``LogoutView``, ``auth.logout`` in a view of the site's own), so that
+#: ``RavenMiddleware`` forgets the logins under way on its answer.
+_LOGGED_OUT = "_raven_logged_out"
+
+
+@receiver(user_logged_out, dispatch_uid="raven.django.glue.logged_out")
+def _note_logout(sender: object, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    if request is not None:
+        request.__dict__[_LOGGED_OUT] = True
+
+
+def logged_out(request: HttpRequest) -> bool:
+    """Did a Django logout happen during this request (and not yet forget
+    the logins under way)? Asking clears it."""
+    return bool(request.__dict__.pop(_LOGGED_OUT, False))
+
+
 def forget_logins_under_way(request: HttpRequest, response: HttpResponseBase,
                             raven: DjangoRaven) -> HttpResponseBase:
     """A logout: no tab left at the WLS logs the browser in again."""
+    logged_out(request)
     secure = pending.secure_for(raven.settings, request.scheme or "http")
     request.__dict__[_PENDING] = pending.forget(request.META.get("HTTP_COOKIE"), secure)
     return _with_pending(request, response)

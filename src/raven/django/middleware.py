@@ -60,6 +60,8 @@ class RavenMiddleware:
         response = self.get_response(request)
         if not isinstance(response, HttpResponseBase):
             return response
+        if glue.logged_out(request):  # the admin's, LogoutView, the site's own
+            response = glue.forget_logins_under_way(request, response, conf.site())
         if raven is not None:
             glue.add_cache_control(response, raven.settings)
         elif response.status_code in _REDIRECTS:
@@ -135,6 +137,7 @@ class RavenMiddleware:
         logger.info("ended the Django login of %s: its Raven login no longer holds (%s)",
                     shown(name), why)
         auth.logout(request)  # a new, empty session
+        glue.logged_out(request)  # not the user's logout: logins under way go on
         # Logins under way (a tab at the WLS) keep their tokens.
         tokens = State.load(stored).tokens
         if tokens:

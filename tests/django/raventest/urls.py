@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
 from raven.django import views as raven_views
@@ -19,6 +20,7 @@ urlpatterns = [
     path("post/", views.post_here, name="post"),
     path("loop/", views.loop, name="loop"),
     path("accounts/raven/", include("raven.django.urls")),
+    path("django-logout/", LogoutView.as_view(next_page="/")),  # Django's own, not Raven's
     path("admin/login/", raven_views.login),  # the admin logs in with Raven too
     path("admin/logout/", raven_views.logout),  # and its "Log out" is a Raven logout
     path("admin/", admin.site.urls),

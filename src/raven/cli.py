@@ -409,20 +409,16 @@ def _running_test_wls(host: str, port: int) -> str | None:
     ``raven wls`` in another terminal) that the demo can use: one that logs
     test0001 in and signs with the demo key. None if nothing like it is there."""
     import http.client
-    import ipaddress
     from urllib.parse import parse_qs, urlencode, urlsplit
 
     from .checks import validate_response
     from .demoserver import Response as DemoResponse
     from .errors import ResponseError
+    from .origin import is_loopback_host
     from .services import AUTHENTICATE_PATH
 
-    try:
-        if not ipaddress.ip_address(host).is_loopback:
-            return None  # only ever probe this machine
-    except ValueError:
-        if host != "localhost":
-            return None
+    if not is_loopback_host(host):
+        return None  # only ever probe this machine
     netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     back = f"http://{netloc}/probe"  # never visited: the answer is only read
     query = urlencode({"ver": "3", "url": back})

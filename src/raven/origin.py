@@ -168,8 +168,20 @@ def is_loopback(origin: str) -> bool:
     if match is None:
         return False
     name = match.group("host").rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
+    return name.endswith(".localhost") or is_loopback_host(name)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Is ``host`` (a URL's host name, IPv6 in brackets or not) this machine
+    for certain: ``localhost`` or a loopback address, never a DNS name that
+    merely starts like one (``127.0.0.1.example.org``), nor an address with
+    a zone index, which no browser sends, nor ``localhost.``, which a resolver
+    may send to DNS."""
+    name = host.lower()
+    if name == "localhost":
         return True
+    if not name.isascii() or "%" in name:
+        return False
     try:
         return ipaddress.ip_address(name.strip("[]")).is_loopback
     except ValueError:

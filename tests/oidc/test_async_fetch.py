@@ -5,6 +5,8 @@ timeout, never a redirect followed, never an exception)."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 import time
 
 from flask import Flask, redirect
@@ -52,3 +54,41 @@ def test_async_fetch_answers_as_urllib_fetch_does():
 def test_async_fetch_refuses_plain_http_off_loopback():
     answer = asyncio.run(async_fetch(HTTPRequest("GET", "http://login.example.com/keys")))
     assert answer.status == 0 and "not an https URL" in (answer.error or "")
+
+
+def _dripping_server(pieces: int, every: float) -> tuple[str, threading.Thread]:
+    """A raw server answering each connection with its body one byte at a
+    time: each read comes before a per-read timeout, the whole never does."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with listener:
+            listener.settimeout(10)
+            for _ in range(2):
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(65536)
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                       b"Content-Length: %d\r\n\r\n" % pieces)
+                    try:
+                        for _ in range(pieces):
+                            connection.sendall(b" ")
+                            time.sleep(every)
+                    except OSError:
+                        pass  # the client gave up, as it should
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/token", thread
+
+
+def test_a_provider_sending_slowly_is_cut_off_at_the_timeout_in_all():
+    url, thread = _dripping_server(pieces=40, every=0.1)  # 4 s in all, 0.1 s a read
+    for fetch in (lambda r: urllib_fetch(r, timeout=0.5),
+                  lambda r: asyncio.run(async_fetch(r, timeout=0.5))):
+        started = time.monotonic()
+        answer = fetch(HTTPRequest("POST", url, body=b"x"))
+        took = time.monotonic() - started
+        assert answer.status == 0 and "Timeout" in (answer.error or ""), answer
+        assert took < 2.5, f"waited {took:.2f} s for a 0.5 s timeout"
+    thread.join(10)

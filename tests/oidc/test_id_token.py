@@ -212,6 +212,9 @@ def test_principal(upn, allowed, expected):
     ({"preferred_username": "abc123"}, "upn"),
     ({"preferred_username": "a@b@cam.ac.uk"}, "upn"),
     ({}, "upn"),
+    # Non-ASCII letters that lower-case to ASCII: no CRSid, nor @cam.ac.uk, made of them.
+    ({"preferred_username": "\u212aab12@cam.ac.uk"}, "upn"),
+    ({"preferred_username": "ab12@cam.ac.u\u212a"}, "upn"),
 ])
 def test_bad_principals(provider, found, name):
     with pytest.raises(OIDCError) as caught:
@@ -253,8 +256,9 @@ def test_jwks_round_trip_and_small_keys_left_out(key):
     small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     with pytest.warns(UserWarning, match="2048"):  # the library warns of a small key
         small_jwk = jwk_of(small.public_key(), "k2")
+    odd_alg = {**jwk_of(key.public_key(), "k4"), "alg": ["RS256"]}  # unhashable: left out
     doc = {"keys": [jwk_of(key.public_key(), "k1"), small_jwk, {"kty": "EC", "kid": "k3"},
-                    "junk"]}
+                    "junk", odd_alg]}
     keys = parse_jwks(json.dumps(doc).encode())
     assert list(keys) == ["k1"]
     assert keys["k1"].raw_value.public_numbers() == key.public_key().public_numbers()
@@ -266,6 +270,12 @@ def test_jwks_round_trip_and_small_keys_left_out(key):
 def test_endpoints_must_be_https_but_for_loopback():
     with pytest.raises(ValueError, match="https"):
         Provider.entra(CLIENT, "s", authority="http://login.example.com")
+    for named_like_loopback in ("http://127.0.0.1.example.org:8080", "http://localhost.example"):
+        with pytest.raises(ValueError, match="https"):  # a DNS name: the secret would travel
+            Provider.entra(CLIENT, "s", authority=named_like_loopback)
+    for loopback in ("http://127.0.0.1:9", "http://127.5.5.5:9", "http://[::1]:9",
+                     "http://localhost:9"):
+        assert Provider.entra(CLIENT, "s", authority=loopback).kind == "local"
     with pytest.raises(ValueError, match="client_secret"):
         Provider.entra(CLIENT, "")
 

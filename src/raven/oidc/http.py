@@ -13,16 +13,20 @@ worker thread.
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
+
+from ..origin import is_loopback_host
 
 __all__ = ["MAX_BODY", "MAX_TIMEOUT", "MIN_TIMEOUT", "TIMEOUT", "Fetch", "HTTPRequest",
            "HTTPResponse", "async_fetch", "failed", "timed_fetch", "urllib_fetch"]
 
-#: Seconds a back-channel call may take, connecting and reading each.
+#: Seconds a back-channel call may take: connecting, and reading the whole
+#: answer (a provider sending it a byte at a time is cut off too).
 TIMEOUT = 10.0
 #: The bounds of a timeout chosen with :func:`timed_fetch`: never a hang,
 #: never so short that a healthy provider cannot answer on a fast network.
@@ -73,14 +77,15 @@ def urllib_fetch(request: HTTPRequest, timeout: float = TIMEOUT) -> HTTPResponse
         return HTTPResponse(0, error=refused)
     call = urllib.request.Request(request.url, data=request.body, method=request.method,
                                   headers=dict(request.headers))
+    deadline = time.monotonic() + timeout
     try:
         with _OPENER.open(call, timeout=timeout) as answer:
-            body = answer.read(MAX_BODY + 1)
+            body = _read_by(answer, deadline)
             status, ctype = answer.status, answer.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
         try:
-            body = exc.read(MAX_BODY + 1)
-        except OSError:
+            body = _read_by(exc, deadline)
+        except OSError:  # TimeoutError too
             body = b""
         status, ctype = exc.code, exc.headers.get("Content-Type", "") if exc.headers else ""
     except (OSError, ValueError) as exc:  # URLError, timeouts, refused connections
@@ -90,11 +95,25 @@ def urllib_fetch(request: HTTPRequest, timeout: float = TIMEOUT) -> HTTPResponse
     return HTTPResponse(status, body, ctype)
 
 
+def _read_by(answer: Any, deadline: float) -> bytes:
+    """The answer's body, at most MAX_BODY + 1 bytes, read by ``deadline``
+    (``time.monotonic()``): each read returns what has come, so a slow
+    sender is noticed between reads. Raises TimeoutError."""
+    body = b""
+    while len(body) <= MAX_BODY:
+        piece = answer.read1(MAX_BODY + 1 - len(body))
+        if not piece:
+            break
+        body += piece
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer took longer than the timeout")
+    return body
+
+
 def _checked_url(url: str) -> str | None:
     """Why ``url`` may not be called (https only, but for loopback), or None."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".")
-    loopback = host == "localhost" or host.startswith("127.") or host == "::1"
+    loopback = is_loopback_host(parts.hostname or "")
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
         return f"{url[:100]!r} is not an https URL"
     return None
@@ -104,25 +123,30 @@ async def async_fetch(request: HTTPRequest, timeout: float = TIMEOUT) -> HTTPRes
     """The call made without blocking an event loop, with httpx2 (the
     successor of httpx, in the ``entra`` extra): for the ASGI adapter.
     The same rules as :func:`urllib_fetch`; never raises."""
-    import httpx2
+    import anyio  # httpx2's own dependency
 
     refused = _checked_url(request.url)
     if refused is not None:
         return HTTPResponse(0, error=refused)
     try:
-        async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-            async with client.stream(request.method, request.url, content=request.body,
-                                     headers=dict(request.headers)) as answer:
-                body = b""
-                async for chunk in answer.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_BODY:
-                        return HTTPResponse(0, error=f"the answer is longer than {MAX_BODY} "
-                                                     "bytes")
-                return HTTPResponse(answer.status_code, body,
-                                    answer.headers.get("Content-Type", ""))
+        with anyio.fail_after(timeout):  # the whole call, however slowly it is sent
+            return await _async_call(request, timeout)
     except Exception as exc:  # timeouts, refused connections, TLS: no answer
         return failed(exc)
+
+
+async def _async_call(request: HTTPRequest, timeout: float) -> HTTPResponse:
+    import httpx2
+
+    async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        async with client.stream(request.method, request.url, content=request.body,
+                                 headers=dict(request.headers)) as answer:
+            body = b""
+            async for chunk in answer.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    return HTTPResponse(0, error=f"the answer is longer than {MAX_BODY} bytes")
+            return HTTPResponse(answer.status_code, body, answer.headers.get("Content-Type", ""))
 
 
 def timed_fetch(timeout: float) -> Fetch:

@@ -245,7 +245,8 @@ def parse_jwks(data: bytes) -> dict[str, Any]:
     for item in listed[:100]:
         if not isinstance(item, dict) or item.get("kty") != "RSA":
             continue
-        if item.get("use", "sig") != "sig" or item.get("alg", "RS256") not in ALGORITHMS:
+        alg = item.get("alg", "RS256")
+        if item.get("use", "sig") != "sig" or not isinstance(alg, str) or alg not in ALGORITHMS:
             continue
         kid, n, e = item.get("kid"), item.get("n"), item.get("e")
         if not (isinstance(kid, str) and _KID.fullmatch(kid) and isinstance(n, str)

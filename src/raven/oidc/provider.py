@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from ..errors import RequestError
+from ..origin import is_loopback_host
 from .errors import IDTokenError, OIDCError
 from .http import Fetch, HTTPRequest, HTTPResponse, urllib_fetch
 from .jws import (
@@ -73,8 +74,7 @@ _ERROR_CODE = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]{1,100}")
 
 
 def _is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").rstrip(".")
-    return host == "localhost" or host.startswith("127.") or host == "::1"
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def _check_url(what: str, url: object) -> str:
@@ -508,7 +508,9 @@ class Provider:
             raise OIDCError("the login service named no user (no preferred_username or "
                             "upn claim of the form name@domain)", check="upn")
         local, _, domain = upn.lower().partition("@")
-        if not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
+        # ASCII before lower-casing too: "\u212a".lower() is "k", which would make a CRSid.
+        if (not upn.isascii() or not _LOCAL_PART.fullmatch(local)
+                or not _DOMAIN.fullmatch(domain)):
             raise OIDCError(f"the user name {_shown(upn)} is not a plain name@domain",
                             check="upn")
         if domain == HOME_DOMAIN:

@@ -34,7 +34,8 @@ from flask import Flask, abort, current_app, jsonify, redirect, render_template,
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from ..wls.app import host_name, is_loopback_name
+from ..origin import is_loopback_host
+from ..wls.app import host_name
 from ..wls.forms import CSRF_FIELD, FormTokens
 from ..wls.users import CURRENT, TEST_CURRENT_COUNT, TEST_PASSWORD, TEST_USER_COUNT, User, Users
 from .jws import b64url_encode, jwk_of, require, sign
@@ -201,9 +202,8 @@ def _redirect_allowed(client: Mapping[str, Any], uri: str) -> bool:
     if registered is not None:
         return uri in registered
     parts = urlsplit(uri)
-    host = (parts.hostname or "")
-    return parts.scheme == "https" or (parts.scheme == "http" and (
-        host == "localhost" or host.startswith("127.") or host == "::1"))
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and is_loopback_host(parts.hostname or ""))
 
 
 def _read_authorize(args: MultiDict[str, str]) -> dict[str, str]:
@@ -357,7 +357,7 @@ def _add_views(app: Flask, tenant: str) -> None:
     @app.before_request
     def loopback_only() -> None:
         host = host_name(request.environ.get("HTTP_HOST"))
-        if host is None or not is_loopback_name(host):
+        if host is None or not is_loopback_host(host):
             abort(400, "This test provider only answers requests addressed to a loopback name.")
 
     @app.get(f"{root}/v2.0/.well-known/openid-configuration")

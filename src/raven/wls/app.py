@@ -39,6 +39,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..errors import MalformedResponseError, RequestError
 from ..keys import SigningKey
+from ..origin import is_loopback_host
 from ..protocol import (
     ATYPE_PWD,
     MAX_RESPONSE_LENGTH,
@@ -146,7 +147,6 @@ class _Settings:
 
 #: :class:`raven.wls.server.LiveServer` puts the address it listens on here.
 LISTENING_HOST = "raven.listening_host"
-_IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
 _PORT = re.compile(r"[0-9]{1,5}")
 _WILDCARDS = frozenset({"0.0.0.0", "[::]", ""})
 
@@ -172,26 +172,6 @@ def host_name(header: str | None) -> str | None:
     return host.lower() if host and "@" not in host else None
 
 
-def is_loopback_name(host: str) -> bool:
-    """``localhost``, ``127.x.x.x`` or ``[::1]`` (as :func:`host_name` gives them)."""
-    if host == "localhost":
-        return True
-    if host.startswith("["):
-        inner = host[1:-1]
-        if "%" in inner:  # a zone index: not a name a browser sends
-            return False
-        try:
-            return ipaddress.IPv6Address(inner).is_loopback
-        except ValueError:
-            return False
-    if not _IPV4.fullmatch(host):
-        return False
-    try:
-        return ipaddress.IPv4Address(host).is_loopback
-    except ValueError:  # an octet over 255, or a leading zero
-        return False
-
-
 def allowed_host_name(name: object) -> str:
     """A configured host name as :func:`host_name` would give it; ValueError if
     it is not one (a port, a user name, a wildcard address...)."""
@@ -213,7 +193,7 @@ def _host_allowed(environ: Mapping[str, Any]) -> bool:
     host = host_name(environ.get("HTTP_HOST"))
     if host is None:
         return False
-    if is_loopback_name(host) or host in _settings().allowed_hosts:
+    if is_loopback_host(host) or host in _settings().allowed_hosts:
         return True
     # A server deliberately bound to one non-loopback address answers to it.
     listening = environ.get(LISTENING_HOST)

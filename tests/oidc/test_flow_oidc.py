@@ -239,3 +239,16 @@ def test_oidc_settings_without_entra_are_refused():
     with pytest.raises(Exception, match="only mean something"):
         Settings.from_config({"RAVEN_WLS": "live", "RAVEN_ORIGIN": SITE,
                               "RAVEN_OIDC_CLIENT_ID": "c1"})
+
+
+def test_a_provider_error_ends_an_earlier_login_as_a_wls_failure_does():
+    s = settings()
+    login = flow.Login("abc123", frozenset({"current"}), int(NOW), None, int(NOW), "pwd",
+                       frozenset(), s.wls.issuer_of(), "o")
+    token, query = start(s)  # a logged-in user asked to log in again (a fresher password)
+    incoming = Incoming("GET", "https", "site.example", "/raven/callback",
+                        f"error=access_denied&state={query['state']}".encode(),
+                        pending=(token,))
+    refused = flow.decide(incoming, State((), login).dump(), s, NOW, "x" * 22)
+    assert isinstance(refused, Refuse) and refused.status == 401
+    assert refused.state == State(())  # the earlier login is ended, not kept

@@ -25,6 +25,7 @@ from ..flow import (
     Refuse,
     State,
     _refuse,
+    ended,
     shown,
     site_origin,
 )
@@ -129,10 +130,11 @@ def complete(
     page = origin + transaction.return_path
     retry = transaction.return_path
 
-    def refuse(status: int, check: str, detail: str, page_name: str = "bad_response"
-               ) -> Refuse:
-        refusal = _refuse(incoming, status, check, page_name, detail,
-                          None if spent is state else spent, page, retry_url=retry)
+    def refuse(status: int, check: str, detail: str, page_name: str = "bad_response",
+               ends_login: bool = False) -> Refuse:
+        after = ended(state, spent) if ends_login else None if spent is state else spent
+        refusal = _refuse(incoming, status, check, page_name, detail, after, page,
+                          retry_url=retry)
         return replace(refusal, spent=token)
 
     if "error" in given:
@@ -147,7 +149,7 @@ def complete(
             LogLine(logging.INFO if code == "access_denied" else logging.WARNING,
                     f"{provider.name} answered {shown(code)} for {shown(page)}: "
                     f"{shown(description)}"),
-            None if spent is state else spent, spent=token,
+            ended(state, spent), spent=token,  # as a WLS's failure: any earlier login ends
         )
     code = given.get("code", "")
     if not code or len(code) > 4096:
@@ -205,7 +207,7 @@ def complete(
         expired = login.expired(settings, now)
         if expired is not None:
             return refuse(403, "expired", f"the login of {shown(principal)} had expired on "
-                          f"arrival ({expired}): not kept, no retry")
+                          f"arrival ({expired}): not kept, no retry", ends_login=True)
         old = state.login
         new_identity = old is None or (old.principal, old.ptags, old.issuer) != (
             login.principal, login.ptags, login.issuer)

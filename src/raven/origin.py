@@ -167,23 +167,27 @@ def is_loopback(origin: str) -> bool:
     match = _HOST.fullmatch(origin.split("://", 1)[-1].lower())
     if match is None:
         return False
-    name = match.group("host").rstrip(".")
+    name = match.group("host")
     return name.endswith(".localhost") or is_loopback_host(name)
 
 
 def is_loopback_host(host: str) -> bool:
-    """Is ``host`` (a URL's host name, IPv6 in brackets or not) this machine
-    for certain: ``localhost`` or a loopback address, never a DNS name that
-    merely starts like one (``127.0.0.1.example.org``), nor an address with
-    a zone index, which no browser sends, nor ``localhost.``, which a resolver
-    may send to DNS."""
+    """Is ``host`` (a URL's or a Host header's name, an IPv6 address in
+    brackets or not) this machine for certain: ``localhost`` or a loopback
+    address? Never a DNS name that merely starts like one
+    (``127.0.0.1.example.org``), nor ``localhost.``, which a resolver may
+    send to DNS, nor an address with a zone index, which no browser sends."""
     name = host.lower()
     if name == "localhost":
         return True
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+        if "." in name:  # brackets hold IPv6 only
+            return False
     if not name.isascii() or "%" in name:
         return False
     try:
-        return ipaddress.ip_address(name.strip("[]")).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .keys import DEMO_KEYS, LIVE_KEYS, Keyring, fingerprint, load_keys
+from .origin import is_loopback_host
 from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH, RAVEN_DEMO_LOGOUT, RAVEN_LOGOUT
 from .request import Request
 from .response import Response
@@ -163,8 +164,7 @@ def _is_live_raven(url: str) -> bool:
 
 
 def _is_loopback_url(url: str) -> bool:
-    host = _host(url)
-    return host == "localhost" or host.startswith("127.") or host == "::1"
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def _check_wls_url(what: str, url: object) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from raven import guard
 from raven.flow import Incoming, Refuse, decide
-from raven.origin import is_loopback, parse_origins, served_mismatches
+from raven.origin import is_loopback, is_loopback_host, parse_origins, served_mismatches
 from raven.services import DEMO
 from raven.settings import Settings
 
@@ -29,6 +29,20 @@ def kinds(found):
 ])
 def test_which_origins_are_this_machine(origin, loopback):
     assert is_loopback(origin) is loopback
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("[::1]", True),
+    ("localhost", True), ("LOCALHOST", True),
+    ("0.0.0.0", False), ("::", False), ("10.0.0.1", False), ("example.org", False),
+    ("", False), ("127.0.0.1.example.org", False), ("localhost.", False),
+    ("localhost.example", False), ("[127.0.0.1]", False), ("[::1", False), ("::1]", False),
+    ("[[::1]]", False), ("[::1%lo]", False), ("\uff11\uff12\uff17.0.0.1", False),
+])
+def test_which_hosts_are_this_machine_for_certain(host, loopback):
+    """One rule for the test servers' binding and Host checks, the demo's
+    probe, and plain http to a WLS or an OpenID provider."""
+    assert is_loopback_host(host) is loopback
 
 
 def test_plain_http_on_a_host_others_reach_is_said():

@@ -359,6 +359,29 @@ def test_a_login_ended_by_the_middleware_keeps_another_tabs_login_under_way(brow
     assert r.status_code == 303 and browser.logged_in()
 
 
+def test_a_login_is_not_used_at_another_origin_that_django_allows(browser, raven_log):
+    """ALLOWED_HOSTS ignores ports: another port of the site's name is not
+    one of its origins, so the login is not used there by any view."""
+    browser.login("/protected/")
+    other = {"HTTP_HOST": "www.example.cam.ac.uk:444"}
+    assert browser.get("/", HTTP_ACCEPT="application/json", **other).json() == {
+        "user": None, "raven": None}
+    assert browser.get("/members/", **other).status_code == 302  # @login_required
+    assert browser.get("/protected/", **other).status_code == 400
+    assert "at a host that is not the site's ('www.example.cam.ac.uk:444')" in (
+        raven_log()[0].getMessage())
+    assert browser.get("/members/").status_code == 200  # the login itself goes on
+
+
+def test_a_fresh_password_for_the_same_user_changes_the_session_key(browser):
+    browser.login("/protected/", auth=None, sso={"pwd"})
+    before = browser.client.cookies["sessionid"].value
+    url, params, _ = browser.start("/password-now/")  # iact: a fresh password wanted
+    r = browser.come_back(url, make_response(url, params=params))
+    assert r.status_code == 303 and browser.get("/password-now/").status_code == 200
+    assert browser.client.cookies["sessionid"].value != before
+
+
 def test_logout_can_stay_on_the_site(browser, settings):
     settings.RAVEN_LOGOUT_REDIRECT = "members"
     browser.login()

@@ -152,6 +152,7 @@ def test_local_wls_trusts_only_the_demo_key(make_app, browser_for):
         ("http://127.0.0.1:5001/?x=1", "must not have a query"),
         (5001, "is not an http"),
         ("http://wls.example.org/auth", "must use https"),
+        ("http://127.0.0.1.wls.example.org:5001", "must use https"),  # a DNS name
         ("https://wls.example.org/auth", "say which keys"),
     ],
 )

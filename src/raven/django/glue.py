@@ -336,7 +336,12 @@ def _complete(request: HttpRequest, decision: LoggedIn, location: str) -> HttpRe
                                     "(unknown and RAVEN_CREATE_USER is False, or inactive)")
         save(request, spent)
         return page(request, refusal)
+    before = request.session.session_key
     auth.login(request, user)  # a new session key, or a new session for another user
+    if before is not None and request.session.session_key == before:
+        # The same user again (a fresh password for a stricter page): Django
+        # keeps the key then, and whoever held it would hold this login too.
+        request.session.cycle_key()
     request.session[USER_KEY] = request.session[auth.SESSION_KEY]
     save(request, decision.state)
     request.raven = login  # type: ignore[attr-defined]

@@ -98,16 +98,19 @@ class RavenMiddleware:
         session = getattr(request, "session", None)
         if session is None or not glue.is_raven_backend(session.get(auth.BACKEND_SESSION_KEY)):
             return None
-        if glue.host_allowed(request) is None:
-            # A host Django refuses: the login cannot be checked, so this
-            # request is anonymous (the session stays; the views refuse the host).
-            logger.warning("a request from %s at a host Django refuses: its Raven login is "
-                           "not checked, so it goes on anonymous",
-                           shown(request.META.get("REMOTE_ADDR", "")))
+        raven = conf.site()
+        host = glue.host_allowed(request)
+        if host is None or not flow.trusted(request.scheme or "http", host, raven.settings):
+            # A host Django refuses, or another origin than the site's: the
+            # login is not served there, so this request is anonymous (the
+            # session stays; the Raven views answer 400 for the host).
+            logger.warning("a request from %s at a host that is not the site's (%s): its "
+                           "Raven login is not used, so it goes on anonymous",
+                           shown(request.META.get("REMOTE_ADDR", "")),
+                           "refused by ALLOWED_HOSTS" if host is None else shown(host))
             request.user = AnonymousUser()
             request.auser = _anonymous  # type: ignore[attr-defined]
             return None
-        raven = conf.site()
         stored = session.get(SESSION_KEY)
         now = time.time()
         # The usual request: the stored login holds (judged as a request

@@ -124,20 +124,19 @@ async def async_fetch(request: HTTPRequest, timeout: float = TIMEOUT) -> HTTPRes
     successor of httpx, in the ``entra`` extra): for the ASGI adapter.
     The same rules as :func:`urllib_fetch`; never raises."""
     import anyio  # httpx2's own dependency
+    import httpx2  # outside the try: a missing part is an error, not a provider's silence
 
     refused = _checked_url(request.url)
     if refused is not None:
         return HTTPResponse(0, error=refused)
     try:
         with anyio.fail_after(timeout):  # the whole call, however slowly it is sent
-            return await _async_call(request, timeout)
+            return await _async_call(httpx2, request, timeout)
     except Exception as exc:  # timeouts, refused connections, TLS: no answer
         return failed(exc)
 
 
-async def _async_call(request: HTTPRequest, timeout: float) -> HTTPResponse:
-    import httpx2
-
+async def _async_call(httpx2: Any, request: HTTPRequest, timeout: float) -> HTTPResponse:
     async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         async with client.stream(request.method, request.url, content=request.body,
                                  headers=dict(request.headers)) as answer:

@@ -13,7 +13,6 @@ a server across many tests.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import socket
 import threading
@@ -25,10 +24,12 @@ from urllib.parse import unquote_plus
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from ..origin import is_loopback_host
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-__all__ = ["LiveServer", "NotLoopbackError", "is_loopback", "redact_responses", "serve"]
+__all__ = ["LiveServer", "NotLoopbackError", "redact_responses", "serve"]
 
 LOCALHOST = "127.0.0.1"
 # A parameter in a logged URL. '?' ends a name too, so that "?a?WLS-Response=..."
@@ -56,20 +57,6 @@ def redact_responses(text: str) -> str:
 
 class NotLoopbackError(ValueError):
     """Asked to listen where other machines could reach a test server."""
-
-
-def is_loopback(host: str) -> bool:
-    """Does ``host`` name the loopback interface only?
-
-    ``localhost`` counts; other names do not, since resolving them proves
-    nothing about where they will point tomorrow.
-    """
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class _Handler(WSGIRequestHandler):
@@ -130,7 +117,7 @@ class LiveServer:
         allow_non_loopback: bool = False,
         quiet: bool = True,
     ) -> None:
-        if not allow_non_loopback and not is_loopback(host):
+        if not allow_non_loopback and not is_loopback_host(host):
             raise NotLoopbackError(
                 f"refusing to listen on {host}: a test server belongs on a loopback "
                 "address such as 127.0.0.1"

@@ -13,7 +13,9 @@ worker thread.
 
 from __future__ import annotations
 
-import time
+import http.client
+import socket
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -25,8 +27,8 @@ from ..origin import is_loopback_host
 __all__ = ["MAX_BODY", "MAX_TIMEOUT", "MIN_TIMEOUT", "TIMEOUT", "Fetch", "HTTPRequest",
            "HTTPResponse", "async_fetch", "failed", "timed_fetch", "urllib_fetch"]
 
-#: Seconds a back-channel call may take: connecting, and reading the whole
-#: answer (a provider sending it a byte at a time is cut off too).
+#: Seconds a back-channel call may take, in all: connecting, and reading the
+#: whole answer (a provider sending it a byte at a time is cut off too).
 TIMEOUT = 10.0
 #: The bounds of a timeout chosen with :func:`timed_fetch`: never a hang,
 #: never so short that a healthy provider cannot answer on a fast network.
@@ -66,7 +68,80 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a back-channel answer is the answer: never followed elsewhere
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+class _Watchdog:
+    """Ends a call at its deadline, whatever it is waiting for (the status
+    line, a header, the body): a socket timeout bounds each read only, so a
+    provider sending a byte at a time would hold the request far longer.
+    At the deadline the connection's socket is shut, which wakes a read
+    blocked in the calling thread."""
+
+    def __init__(self, timeout: float) -> None:
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(timeout, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired:
+                self._shut()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = watchdog
+
+    def connect(self) -> None:
+        super().connect()
+        self._watchdog.watch(self.sock)
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = watchdog
+
+    def connect(self) -> None:
+        super().connect()  # connected, through any proxy, and TLS set up
+        self._watchdog.watch(self.sock)
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(_WatchedHTTPConnection, req,  # type: ignore[arg-type]
+                            watchdog=req.watchdog)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(_WatchedHTTPSConnection, req,  # type: ignore[arg-type]
+                            context=self._context,  # type: ignore[attr-defined]
+                            watchdog=req.watchdog)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect, _WatchedHTTPHandler, _WatchedHTTPSHandler)
 
 
 def urllib_fetch(request: HTTPRequest, timeout: float = TIMEOUT) -> HTTPResponse:
@@ -77,37 +152,30 @@ def urllib_fetch(request: HTTPRequest, timeout: float = TIMEOUT) -> HTTPResponse
         return HTTPResponse(0, error=refused)
     call = urllib.request.Request(request.url, data=request.body, method=request.method,
                                   headers=dict(request.headers))
-    deadline = time.monotonic() + timeout
-    try:
-        with _OPENER.open(call, timeout=timeout) as answer:
-            body = _read_by(answer, deadline)
-            status, ctype = answer.status, answer.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as exc:
+    with _Watchdog(timeout) as watchdog:
+        call.watchdog = watchdog  # type: ignore[attr-defined]  # for the handlers
         try:
-            body = _read_by(exc, deadline)
-        except OSError:  # TimeoutError too
-            body = b""
-        status, ctype = exc.code, exc.headers.get("Content-Type", "") if exc.headers else ""
-    except (OSError, ValueError) as exc:  # URLError, timeouts, refused connections
-        return failed(exc)
+            with _OPENER.open(call, timeout=timeout) as answer:
+                body = answer.read(MAX_BODY + 1)
+                status, ctype = answer.status, answer.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            try:
+                body = exc.read(MAX_BODY + 1)
+            except (OSError, http.client.HTTPException):
+                body = b""
+            status, ctype = exc.code, exc.headers.get("Content-Type", "") if exc.headers else ""
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            # URLError, timeouts, refused connections, an answer cut short
+            return _late(timeout) if watchdog.fired else failed(exc)
+    if watchdog.fired:
+        return _late(timeout)
     if len(body) > MAX_BODY:
         return HTTPResponse(0, error=f"the answer is longer than {MAX_BODY} bytes")
     return HTTPResponse(status, body, ctype)
 
 
-def _read_by(answer: Any, deadline: float) -> bytes:
-    """The answer's body, at most MAX_BODY + 1 bytes, read by ``deadline``
-    (``time.monotonic()``): each read returns what has come, so a slow
-    sender is noticed between reads. Raises TimeoutError."""
-    body = b""
-    while len(body) <= MAX_BODY:
-        piece = answer.read1(MAX_BODY + 1 - len(body))
-        if not piece:
-            break
-        body += piece
-        if time.monotonic() > deadline:
-            raise TimeoutError("the answer took longer than the timeout")
-    return body
+def _late(timeout: float) -> HTTPResponse:
+    return HTTPResponse(0, error=f"TimeoutError: timed out (no whole answer in {timeout:g} s)")
 
 
 def _checked_url(url: str) -> str | None:
@@ -132,6 +200,8 @@ async def async_fetch(request: HTTPRequest, timeout: float = TIMEOUT) -> HTTPRes
     try:
         with anyio.fail_after(timeout):  # the whole call, however slowly it is sent
             return await _async_call(httpx2, request, timeout)
+    except TimeoutError:
+        return _late(timeout)
     except Exception as exc:  # timeouts, refused connections, TLS: no answer
         return failed(exc)
 

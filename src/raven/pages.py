@@ -20,7 +20,7 @@ that a framework's own context (a Flask context processor giving
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .flow import Refuse, split_response
@@ -91,8 +91,9 @@ def refusal_context(
     and ``query`` the request's (path including ``script_root``), for the
     wrong-host link and a logout form that posts back to where it was
     refused; ``logout_url`` the site's own log-out view (a POST) with its
-    hidden ``logout_fields`` (a CSRF token, say: iterated only by a page
-    that shows the log-out form, so it may be lazy), else the ``site_logout``
+    hidden ``logout_fields`` (a CSRF token, say; a sequence is passed on
+    as it is, so it may compute its items only when a page shows the form),
+    else the ``site_logout``
     setting is used; ``home_url`` the site's home page (default
     ``script_root + "/"``); ``cookie_came_back`` whether the browser sent
     back the cookie that holds the site's state (None: not known), which
@@ -121,7 +122,8 @@ def refusal_context(
         logout_url = path  # the log-out view itself refused: a form that posts to it
     if logout_url is not None:
         context["logout_url"] = logout_url
-        context["logout_fields"] = logout_fields
+        context["logout_fields"] = (logout_fields if isinstance(logout_fields, Sequence)
+                                    else list(logout_fields))  # a template may iterate twice
 
     if refusal.check == "host" and path is not None:
         right = right_address(settings.origins, path, query)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings as django_settings
 from django.contrib import auth
@@ -369,7 +369,7 @@ def add_cache_control(response: HttpResponseBase, settings: Settings) -> HttpRes
 # --- pages ----------------------------------------------------------------------------
 
 
-class _CsrfField:
+class _CsrfField(Sequence[tuple[str, str]]):
     """The log-out form's hidden CSRF field, asked for only when a page shows
     the form: a refusal page without one sets no CSRF cookie (nor, with
     ``CSRF_USE_SESSIONS``, makes a session)."""
@@ -377,8 +377,15 @@ class _CsrfField:
     def __init__(self, request: HttpRequest) -> None:
         self.request = request
 
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        yield ("csrfmiddlewaretoken", get_token(self.request))
+    def __len__(self) -> int:
+        return 1
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, str]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[str, str]]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return [("csrfmiddlewaretoken", get_token(self.request))][index]
 
 
 def page(request: HttpRequest, refusal: Refuse) -> HttpResponse:

@@ -257,10 +257,16 @@ def test_5b_flask_server_side_session_gets_a_new_id_even_when_session_new_clears
     browser = Browser(app)
     planted = browser.with_session()  # as an attacker would plant it
     assert browser.login("/").get_data(as_text=True) == "You are test0001"
-    assert browser.client.get_cookie("session", domain=HOST).value != planted
+    first = browser.client.get_cookie("session", domain=HOST).value
+    assert first != planted
     attacker = Browser(app)
     attacker.client.set_cookie("session", planted, domain=HOST)
     assert attacker.get("/").status_code == 303
+    # The same user logging in again (the login expired, or a fresher one
+    # was wanted) gets a new id too: whoever learnt the first keeps nothing.
+    browser.edit_state(issue=int(time.time()) - 7200)
+    assert browser.login("/").get_data(as_text=True) == "You are test0001"
+    assert browser.client.get_cookie("session", domain=HOST).value not in (planted, first)
 
 
 def test_5_a_flask_session_without_regenerate_is_refused_at_start_up():

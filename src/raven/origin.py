@@ -21,7 +21,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from .errors import RavenError
 
@@ -169,6 +169,14 @@ def is_loopback(origin: str) -> bool:
         return False
     name = match.group("host")
     return name.endswith(".localhost") or is_loopback_host(name)
+
+
+def is_loopback_url(url: str) -> bool:
+    """Does ``url`` name this machine for certain (:func:`is_loopback_host`)?"""
+    try:
+        return is_loopback_host(urlsplit(url).hostname or "")
+    except ValueError:  # not a URL urlsplit can read
+        return False
 
 
 def is_loopback_host(host: str) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .keys import DEMO_KEYS, LIVE_KEYS, Keyring, fingerprint, load_keys
-from .origin import is_loopback_host
+from .origin import is_loopback_url
 from .protocol import RAVEN_AUTH, RAVEN_DEMO_AUTH, RAVEN_DEMO_LOGOUT, RAVEN_LOGOUT
 from .request import Request
 from .response import Response
@@ -163,10 +163,6 @@ def _is_live_raven(url: str) -> bool:
     )
 
 
-def _is_loopback_url(url: str) -> bool:
-    return is_loopback_host(urlsplit(url).hostname or "")
-
-
 def _check_wls_url(what: str, url: object) -> None:
     text = url if isinstance(url, str) else ""
     try:
@@ -183,7 +179,7 @@ def _check_wls_url(what: str, url: object) -> None:
         or any(c <= " " or c == "\x7f" for c in text)
     ):
         raise ValueError(f"the WLS's {what} {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback_url(text):
+    if parts.scheme == "http" and not is_loopback_url(text):
         raise ValueError(
             f"the WLS's {what} {url!r} must use https (plain http only for a test WLS "
             "on this machine)"
@@ -229,7 +225,7 @@ def _wls_at(url: object, logout_url: object, keys: Keyring | None) -> WLS:
         return DEMO
     kind = (
         "live" if auth_url == RAVEN_AUTH else "demo" if auth_url == RAVEN_DEMO_AUTH
-        else "local" if _is_loopback_url(auth_url) else "other"
+        else "local" if is_loopback_url(auth_url) else "other"
     )
     if keys is None:
         if kind != "local":

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from ..errors import RequestError
-from ..origin import is_loopback_host
+from ..origin import is_loopback_url
 from .errors import IDTokenError, OIDCError
 from .http import Fetch, HTTPRequest, HTTPResponse, urllib_fetch
 from .jws import (
@@ -73,10 +73,6 @@ _PTAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ERROR_CODE = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]{1,100}")
 
 
-def _is_loopback_url(url: str) -> bool:
-    return is_loopback_host(urlsplit(url).hostname or "")
-
-
 def _check_url(what: str, url: object) -> str:
     if not isinstance(url, str):
         raise ValueError(f"the provider's {what} must be a URL, not {url!r}")
@@ -88,7 +84,7 @@ def _check_url(what: str, url: object) -> str:
     if (parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment
             or parts.username is not None or any(c <= " " or c == "\x7f" for c in url)):
         raise ValueError(f"the provider's {what} {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback_url(url):
+    if parts.scheme == "http" and not is_loopback_url(url):
         raise ValueError(f"the provider's {what} {url!r} must use https (plain http only "
                          "for a test provider on this machine)")
     return url
@@ -308,7 +304,7 @@ class Provider:
         base = f"{authority}/{tenant}"
         kind = options.pop("kind", None) or (
             "entra" if authority == ENTRA_AUTHORITY
-            else "local" if _is_loopback_url(authority) else "other")
+            else "local" if is_loopback_url(authority) else "other")
         return cls(
             issuer=f"{base}/v2.0", authorization_endpoint=f"{base}/oauth2/v2.0/authorize",
             token_endpoint=f"{base}/oauth2/v2.0/token", jwks_uri=f"{base}/discovery/v2.0/keys",
